@@ -1,0 +1,285 @@
+/**
+ * Parsing and validation of an agent spec: a pure function used by the client before it starts a
+ * workflow and by the workflow again on start (the workflow bundle can import it: zod and ms are
+ * plain JS). One call reports every bad field at once, each with the fix.
+ */
+import ms from 'ms';
+import { z } from 'zod';
+import type { AgentSpec, ResourceAbility } from './types';
+
+export const BUILT_IN_NETWORKS = ['datil-dev', 'datil-test', 'datil'] as const;
+
+export const MIN_SESSION_TTL_MS = 60_000;
+export const MAX_SESSION_TTL_MS = 30 * 24 * 3600_000;
+export const DEFAULT_SESSION_TTL_MS = 24 * 3600_000;
+export const DEFAULT_REFRESH_FRACTION = 2 / 3;
+export const DEFAULT_JITTER = 0.1;
+export const DEFAULT_CAPACITY_DELEGATION_TTL_MS = 7 * 24 * 3600_000;
+
+export const RESOURCE_PREFIXES = ['lit-accesscontrolcondition', 'lit-pkp', 'lit-litaction', 'lit-ratelimitincrease'];
+export const ABILITIES = [
+  'access-control-condition-decryption',
+  'access-control-condition-signing',
+  'pkp-signing',
+  'lit-action-execution',
+  'rate-limit-increase-auth',
+  'lit-payment-delegation',
+];
+/** Which abilities make sense on which resource prefix. */
+const ABILITIES_BY_PREFIX: Record<string, string[]> = {
+  'lit-accesscontrolcondition': ['access-control-condition-decryption', 'access-control-condition-signing'],
+  'lit-pkp': ['pkp-signing'],
+  'lit-litaction': ['lit-action-execution'],
+  'lit-ratelimitincrease': ['rate-limit-increase-auth', 'lit-payment-delegation'],
+};
+
+/** Decrypting data under access-control conditions: the narrowest ability that is still useful. */
+export const DEFAULT_RESOURCE_ABILITY_REQUESTS: ResourceAbility[] = [
+  { resource: 'lit-accesscontrolcondition://*', ability: 'access-control-condition-decryption' },
+];
+
+/** `env:NAME` or `file:/absolute/path`: where the activity finds the key. Never the key itself. */
+export const SIGNER_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const PKP_PUBLIC_KEY = /^(0x)?04[0-9a-fA-F]{128}$/;
+const HEX_PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
+
+export class AgentSpecError extends Error {
+  readonly issues: { field: string; message: string }[];
+  constructor(issues: { field: string; message: string }[]) {
+    super(`invalid agent spec: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+    this.name = 'AgentSpecError';
+    this.issues = issues;
+  }
+}
+
+/** A duration as milliseconds or an `ms`-style string ("90s", "24h", "30d"). */
+const duration = (what: string) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : parseDuration(v);
+    if (n === undefined || !Number.isFinite(n) || n <= 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${JSON.stringify(v)} is not a ${what}; use milliseconds or a string such as "90s", "24h", "7d"`,
+      });
+      return z.NEVER;
+    }
+    return Math.round(n);
+  });
+
+export function parseDuration(text: string): number | undefined {
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const n = ms(text.trim() as ms.StringValue);
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+const signerRef = z
+  .string()
+  .refine((s) => !HEX_PRIVATE_KEY.test(s.trim()), {
+    message: 'looks like a private key; pass a reference instead (env:NAME or file:/path), never the key',
+  })
+  .refine((s) => SIGNER_REFERENCE.test(s), {
+    message: 'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
+  });
+
+const resourceAbility = z
+  .object({ resource: z.string(), ability: z.string() })
+  .strict()
+  .superRefine((ra, ctx) => {
+    const m = /^([a-z-]+):\/\/(.+)$/.exec(ra.resource);
+    if (!m || !RESOURCE_PREFIXES.includes(m[1])) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['resource'],
+        message: `"${ra.resource}" is not a Lit resource; use <prefix>://<id> with prefix one of ${RESOURCE_PREFIXES.join(', ')}`,
+      });
+      return;
+    }
+    if (!ABILITIES_BY_PREFIX[m[1]].includes(ra.ability)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['ability'],
+        message: `"${ra.ability}" does not apply to ${m[1]}; use one of ${ABILITIES_BY_PREFIX[m[1]].join(', ')}`,
+      });
+    }
+  });
+
+const specSchema = z
+  .object({
+    agentId: z.string().regex(AGENT_ID, {
+      message: 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+    }),
+    network: z.string().regex(NETWORK_NAME, { message: 'must be a network name such as datil-dev or devnet' }),
+    mode: z.enum(['eoa', 'pkp'], { message: 'must be "eoa" (wallet-signed) or "pkp" (PKP session sigs)' }),
+    signer: signerRef,
+    pkpPublicKey: z
+      .string()
+      .regex(PKP_PUBLIC_KEY, { message: 'must be an uncompressed secp256k1 public key: 0x04 followed by 128 hex digits' })
+      .optional(),
+    resourceAbilityRequests: z
+      .array(resourceAbility)
+      .min(1, { message: 'must name at least one resource and ability' })
+      .optional(),
+    sessionTtl: duration('session TTL').optional(),
+    refresh: z
+      .object({
+        fraction: z
+          .number()
+          .gt(0, { message: 'must be between 0 and 1 (exclusive), e.g. 0.66' })
+          .lt(1, { message: 'must be between 0 and 1 (exclusive), e.g. 0.66' })
+          .optional(),
+        renewBefore: duration('renew-before duration').optional(),
+        jitter: z
+          .number()
+          .min(0, { message: 'must be between 0 and 0.5, e.g. 0.1 for ±10%' })
+          .max(0.5, { message: 'must be between 0 and 0.5, e.g. 0.1 for ±10%' })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    capacityDelegation: z
+      .object({
+        signer: signerRef,
+        capacityTokenId: z.string().regex(/^\d+$/, { message: 'must be a decimal token id' }).optional(),
+        ttl: duration('delegation TTL').optional(),
+      })
+      .strict()
+      .optional(),
+    labels: z.record(z.string()).optional(),
+  })
+  .strict();
+
+/** What a caller may pass: durations as strings or ms, everything but the four essentials optional. */
+export type AgentSpecInput = z.input<typeof specSchema>;
+
+export interface ParseOptions {
+  /** Networks the caller knows (built-in ones are always known). Omit to skip the check. */
+  knownNetworks?: readonly string[];
+}
+
+/**
+ * Validates `input` and applies defaults. Throws `AgentSpecError` listing every bad field.
+ * Accepts an already-normalised `AgentSpec` too (the workflow re-validates its own input).
+ */
+export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSpec {
+  const normalisedInput = fromNormalised(input);
+  const result = specSchema.safeParse(normalisedInput);
+  const issues: { field: string; message: string }[] = [];
+  if (!result.success) {
+    for (const i of result.error.issues) {
+      const field = i.path.join('.') || '(spec)';
+      const message =
+        i.code === 'unrecognized_keys'
+          ? `unknown field(s) ${i.keys.join(', ')}; remove them`
+          : i.code === 'invalid_type' && i.received === 'undefined'
+            ? 'is required'
+            : i.message;
+      issues.push({ field: i.code === 'unrecognized_keys' ? field : field, message });
+    }
+    throw new AgentSpecError(issues);
+  }
+  const s = result.data;
+  if (opts.knownNetworks) {
+    const known = new Set<string>([...BUILT_IN_NETWORKS, ...opts.knownNetworks]);
+    if (!known.has(s.network)) {
+      issues.push({
+        field: 'network',
+        message: `unknown network "${s.network}"; use one of ${[...known].join(', ')} or configure it in LIT_NETWORKS_FILE`,
+      });
+    }
+  }
+  if (s.mode === 'pkp' && !s.pkpPublicKey) {
+    issues.push({ field: 'pkpPublicKey', message: 'is required when mode is "pkp" (the PKP public key, 0x04…)' });
+  }
+  if (s.mode === 'eoa' && s.pkpPublicKey) {
+    issues.push({ field: 'pkpPublicKey', message: 'only applies to mode "pkp"; remove it or set mode to "pkp"' });
+  }
+  const sessionTtlMs = s.sessionTtl ?? DEFAULT_SESSION_TTL_MS;
+  if (sessionTtlMs < MIN_SESSION_TTL_MS || sessionTtlMs > MAX_SESSION_TTL_MS) {
+    issues.push({
+      field: 'sessionTtl',
+      message: `${formatDuration(sessionTtlMs)} is out of range; Lit nodes accept at least 1m and at most 30d`,
+    });
+  }
+  const renewBeforeMs = s.refresh?.renewBefore;
+  if (renewBeforeMs !== undefined && renewBeforeMs >= sessionTtlMs) {
+    issues.push({
+      field: 'refresh.renewBefore',
+      message: `${formatDuration(renewBeforeMs)} must be shorter than the session TTL (${formatDuration(sessionTtlMs)})`,
+    });
+  }
+  if (issues.length) throw new AgentSpecError(issues);
+
+  const spec: AgentSpec = {
+    agentId: s.agentId,
+    network: s.network,
+    mode: s.mode,
+    signer: s.signer,
+    resourceAbilityRequests: s.resourceAbilityRequests ?? DEFAULT_RESOURCE_ABILITY_REQUESTS,
+    sessionTtlMs,
+    refresh: {
+      fraction: s.refresh?.fraction ?? DEFAULT_REFRESH_FRACTION,
+      jitter: s.refresh?.jitter ?? DEFAULT_JITTER,
+      ...(renewBeforeMs !== undefined ? { renewBeforeMs } : {}),
+    },
+  };
+  if (s.pkpPublicKey) spec.pkpPublicKey = s.pkpPublicKey.startsWith('0x') ? s.pkpPublicKey : `0x${s.pkpPublicKey}`;
+  if (s.capacityDelegation) {
+    spec.capacityDelegation = {
+      signer: s.capacityDelegation.signer,
+      ttlMs: s.capacityDelegation.ttl ?? DEFAULT_CAPACITY_DELEGATION_TTL_MS,
+      ...(s.capacityDelegation.capacityTokenId ? { capacityTokenId: s.capacityDelegation.capacityTokenId } : {}),
+    };
+  }
+  if (s.labels) spec.labels = s.labels;
+  return spec;
+}
+
+/** Maps the normalised field names (`sessionTtlMs`, `renewBeforeMs`, `ttlMs`) back to input names. */
+function fromNormalised(input: unknown): unknown {
+  if (!input || typeof input !== 'object') return input;
+  const o: Record<string, any> = { ...(input as Record<string, unknown>) };
+  if ('sessionTtlMs' in o && !('sessionTtl' in o)) {
+    o.sessionTtl = o.sessionTtlMs;
+    delete o.sessionTtlMs;
+  }
+  if (o.refresh && typeof o.refresh === 'object') {
+    const r = { ...o.refresh };
+    if ('renewBeforeMs' in r && !('renewBefore' in r)) {
+      r.renewBefore = r.renewBeforeMs;
+      delete r.renewBeforeMs;
+    }
+    o.refresh = r;
+  }
+  if (o.capacityDelegation && typeof o.capacityDelegation === 'object') {
+    const c = { ...o.capacityDelegation };
+    if ('ttlMs' in c && !('ttl' in c)) {
+      c.ttl = c.ttlMs;
+      delete c.ttlMs;
+    }
+    o.capacityDelegation = c;
+  }
+  return o;
+}
+
+export function formatDuration(msValue: number): string {
+  return ms(msValue, { long: false });
+}
+
+/** True when two normalised specs describe the same agent configuration. */
+export function sameSpec(a: AgentSpec, b: AgentSpec): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as any)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as any)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,0 +1,125 @@
+/**
+ * Types shared by the workflow, the activities, the client library, the CLI and agents.
+ * Everything here crosses Temporal's data converter, so it is plain JSON: no Dates, no classes.
+ * Times are ISO-8601 strings, durations are milliseconds.
+ */
+
+/** A Lit session signature for one node, exactly as the Lit SDK produces and accepts it. */
+export interface NodeSessionSig {
+  sig: string;
+  derivedVia: string;
+  signedMessage: string;
+  address: string;
+  algo?: string;
+}
+
+/** Node URL → sig: the `sessionSigs` argument of every Lit SDK call. */
+export type SessionSigsMap = Record<string, NodeSessionSig>;
+
+export type AgentMode = 'eoa' | 'pkp';
+
+/** A resource/ability pair in serialisable form, e.g. `lit-accesscontrolcondition://*` + `access-control-condition-decryption`. */
+export interface ResourceAbility {
+  /** `<prefix>://<id>`, prefix one of lit-accesscontrolcondition, lit-pkp, lit-litaction, lit-ratelimitincrease. */
+  resource: string;
+  /** A Lit ability, e.g. `access-control-condition-decryption`, `pkp-signing`, `lit-action-execution`. */
+  ability: string;
+}
+
+/** When to refresh: at a fraction of the lifetime, or a fixed time before expiry; both jittered. */
+export interface RefreshPolicy {
+  /** Fraction of the lifetime (0 < f < 1) after issue at which to refresh. Ignored when `renewBeforeMs` is set. */
+  fraction: number;
+  /** Refresh this long before expiry instead of at `fraction`. */
+  renewBeforeMs?: number;
+  /** Relative random jitter (0 ≤ j < 0.5) applied to the wait, ±j. */
+  jitter: number;
+}
+
+export interface CapacityDelegationSpec {
+  /** Reference to the key of the capacity credit owner (same forms as `signer`). */
+  signer: string;
+  /** Capacity credit NFT id; omitted means any of the owner's credits. */
+  capacityTokenId?: string;
+  /** Lifetime of each delegation auth sig. */
+  ttlMs: number;
+}
+
+/**
+ * An agent's spec after validation and defaults (the workflow input). It holds no secret:
+ * `signer` is a *reference* (`env:NAME` or `file:/path`) resolved only inside the activity.
+ */
+export interface AgentSpec {
+  agentId: string;
+  network: string;
+  mode: AgentMode;
+  signer: string;
+  /** Uncompressed secp256k1 public key of the PKP, `0x04…` (mode `pkp` only). */
+  pkpPublicKey?: string;
+  resourceAbilityRequests: ResourceAbility[];
+  sessionTtlMs: number;
+  refresh: RefreshPolicy;
+  capacityDelegation?: CapacityDelegationSpec;
+  /** Free-form labels (not secret), shown by `agent status`. */
+  labels?: Record<string, string>;
+}
+
+export type SessionState = 'pending' | 'fresh' | 'refreshing' | 'degraded' | 'expired' | 'failed';
+
+export interface LastError {
+  /** Classified error type, e.g. `NodeSystemFault`, `NotEnoughNodes`, `NodePKPNotAuthorized`. */
+  type: string;
+  message: string;
+  /** ISO time of the failure. */
+  at: string;
+  /** Consecutive failed attempts so far. */
+  attempts: number;
+}
+
+/** Answer of the `currentSessionSigs` query and the `rotateNow` update. */
+export interface SessionStatus {
+  agentId: string;
+  network: string;
+  state: SessionState;
+  /** Increases by one with every successful mint. 0 before the first. */
+  generation: number;
+  sessionSigs: SessionSigsMap | null;
+  issuedAt: string | null;
+  expiresAt: string | null;
+  /** When the next refresh is planned (or the next retry, while degraded). */
+  refreshAt: string | null;
+  nodeUrls: string[];
+  lastError?: LastError;
+}
+
+export interface RotateRequest {
+  reason?: string;
+  /** Wait a random delay in [0, spreadMs) before minting, so a fleet does not hit Lit at once. */
+  spreadMs?: number;
+}
+
+/** Input of the mint activity: the spec minus anything the activity does not need. No secrets. */
+export interface MintRequest {
+  agentId: string;
+  network: string;
+  mode: AgentMode;
+  signer: string;
+  pkpPublicKey?: string;
+  resourceAbilityRequests: ResourceAbility[];
+  sessionTtlMs: number;
+  capacityDelegation?: CapacityDelegationSpec;
+  /** Which generation this mint will become; for logs and metrics. */
+  generation: number;
+}
+
+/** Output of the mint activity. */
+export interface MintResult {
+  sessionSigs: SessionSigsMap;
+  issuedAt: string;
+  expiresAt: string;
+  nodeUrls: string[];
+  /** Lit epoch the nodes were in when the sigs were minted. */
+  epoch: number;
+  /** Expiry of the capacity delegation auth sig embedded in the sigs, if any. */
+  capacityDelegationExpiresAt?: string;
+}
