@@ -44,4 +44,6 @@ export const TRANSIENT_ERROR_TYPES = [
   'Unknown',
 ] as const;
 
-export type ActivityErrorType = (typeof PERMANENT_ERROR_TYPES)[number] | (typeof TRANSIENT_ERROR_TYPES)[number];
+export type ActivityErrorType =
+  | (typeof PERMANENT_ERROR_TYPES)[number]
+  | (typeof TRANSIENT_ERROR_TYPES)[number];

@@ -16,7 +16,12 @@ export const DEFAULT_REFRESH_FRACTION = 2 / 3;
 export const DEFAULT_JITTER = 0.1;
 export const DEFAULT_CAPACITY_DELEGATION_TTL_MS = 7 * 24 * 3600_000;
 
-export const RESOURCE_PREFIXES = ['lit-accesscontrolcondition', 'lit-pkp', 'lit-litaction', 'lit-ratelimitincrease'];
+export const RESOURCE_PREFIXES = [
+  'lit-accesscontrolcondition',
+  'lit-pkp',
+  'lit-litaction',
+  'lit-ratelimitincrease',
+];
 export const ABILITIES = [
   'access-control-condition-decryption',
   'access-control-condition-signing',
@@ -80,7 +85,8 @@ const signerRef = z
     message: 'looks like a private key; pass a reference instead (env:NAME or file:/path), never the key',
   })
   .refine((s) => SIGNER_REFERENCE.test(s), {
-    message: 'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
+    message:
+      'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
   });
 
 const resourceAbility = z
@@ -108,14 +114,19 @@ const resourceAbility = z
 const specSchema = z
   .object({
     agentId: z.string().regex(AGENT_ID, {
-      message: 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+      message:
+        'must be 1-128 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
     }),
-    network: z.string().regex(NETWORK_NAME, { message: 'must be a network name such as datil-dev or devnet' }),
+    network: z
+      .string()
+      .regex(NETWORK_NAME, { message: 'must be a network name such as datil-dev or devnet' }),
     mode: z.enum(['eoa', 'pkp'], { message: 'must be "eoa" (wallet-signed) or "pkp" (PKP session sigs)' }),
     signer: signerRef,
     pkpPublicKey: z
       .string()
-      .regex(PKP_PUBLIC_KEY, { message: 'must be an uncompressed secp256k1 public key: 0x04 followed by 128 hex digits' })
+      .regex(PKP_PUBLIC_KEY, {
+        message: 'must be an uncompressed secp256k1 public key: 0x04 followed by 128 hex digits',
+      })
       .optional(),
     resourceAbilityRequests: z
       .array(resourceAbility)
@@ -190,10 +201,16 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
     }
   }
   if (s.mode === 'pkp' && !s.pkpPublicKey) {
-    issues.push({ field: 'pkpPublicKey', message: 'is required when mode is "pkp" (the PKP public key, 0x04…)' });
+    issues.push({
+      field: 'pkpPublicKey',
+      message: 'is required when mode is "pkp" (the PKP public key, 0x04…)',
+    });
   }
   if (s.mode === 'eoa' && s.pkpPublicKey) {
-    issues.push({ field: 'pkpPublicKey', message: 'only applies to mode "pkp"; remove it or set mode to "pkp"' });
+    issues.push({
+      field: 'pkpPublicKey',
+      message: 'only applies to mode "pkp"; remove it or set mode to "pkp"',
+    });
   }
   const sessionTtlMs = s.sessionTtl ?? DEFAULT_SESSION_TTL_MS;
   if (sessionTtlMs < MIN_SESSION_TTL_MS || sessionTtlMs > MAX_SESSION_TTL_MS) {
@@ -224,12 +241,15 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
       ...(renewBeforeMs !== undefined ? { renewBeforeMs } : {}),
     },
   };
-  if (s.pkpPublicKey) spec.pkpPublicKey = s.pkpPublicKey.startsWith('0x') ? s.pkpPublicKey : `0x${s.pkpPublicKey}`;
+  if (s.pkpPublicKey)
+    spec.pkpPublicKey = s.pkpPublicKey.startsWith('0x') ? s.pkpPublicKey : `0x${s.pkpPublicKey}`;
   if (s.capacityDelegation) {
     spec.capacityDelegation = {
       signer: s.capacityDelegation.signer,
       ttlMs: s.capacityDelegation.ttl ?? DEFAULT_CAPACITY_DELEGATION_TTL_MS,
-      ...(s.capacityDelegation.capacityTokenId ? { capacityTokenId: s.capacityDelegation.capacityTokenId } : {}),
+      ...(s.capacityDelegation.capacityTokenId
+        ? { capacityTokenId: s.capacityDelegation.capacityTokenId }
+        : {}),
     };
   }
   if (s.labels) spec.labels = s.labels;

@@ -1,0 +1,128 @@
+/**
+ * Turns whatever the Lit SDK threw into one of the project's error types and decides whether a
+ * retry can help. Pure: it only inspects the error object. The SDK wraps node answers in VError
+ * chains (`NodeError` → cause `{errorKind, errorCode, …}`), sometimes only as JSON in the message,
+ * so the classifier walks causes, `info` and the message text.
+ */
+import { type ActivityErrorType, PERMANENT_ERROR_TYPES } from '../shared/activity-contract';
+
+export interface ClassifiedError {
+  type: ActivityErrorType;
+  retryable: boolean;
+  message: string;
+}
+
+/** Lit node error codes we map one to one (see the notes: transient / re-sign / permanent). */
+const KNOWN_NODE_CODES: ReadonlySet<string> = new Set([
+  'NodePKPNotAuthorized',
+  'NodeInvalidPKPAddress',
+  'NodeSIWECapabilityInvalid',
+  'NodeAuthFailed',
+  'NodeInvalidAuthSig',
+  'NodeBadInput',
+  'NodeSystemFault',
+  'NodeConcurrencyOverload',
+  'NodeRpcError',
+  'NodeBlockchainError',
+  'NodeBlsWrongEpochError',
+  'NodeNotAuthorized',
+  'NodeInvalidBlockhash',
+  'NodeSIWEMessageError',
+  'NodeExpWrongOrTooLarge',
+  'NodeIatOutsideGracePeriod',
+]);
+
+/** Some codes arrive snake_cased or as HTTP statuses; normalise them. */
+const ALIASES: Record<string, ActivityErrorType> = {
+  not_authorized: 'NodeNotAuthorized',
+  NodeUnauthorized: 'NodeNotAuthorized',
+};
+
+/** Errors our own code raises with a known type (see lit-errors in activities). */
+export class TypedActivityError extends Error {
+  constructor(
+    readonly type: ActivityErrorType,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export function isPermanent(type: string): boolean {
+  return (PERMANENT_ERROR_TYPES as readonly string[]).includes(type);
+}
+
+export function classifyLitError(err: unknown): ClassifiedError {
+  const message = shortMessage(err);
+  if (err instanceof TypedActivityError) {
+    return { type: err.type, retryable: !isPermanent(err.type), message };
+  }
+  const code = findNodeCode(err, 0);
+  if (code) return { type: code, retryable: !isPermanent(code), message };
+  const text = allText(err, 0);
+  if (
+    /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|fetch failed|socket hang up|network error/i.test(text)
+  ) {
+    return { type: 'NetworkError', retryable: true, message };
+  }
+  if (/not enough nodes|Could not handshake|handshake with nodes after timeout/i.test(text)) {
+    return { type: 'NotEnoughNodes', retryable: true, message };
+  }
+  if (/timed? ?out|timeout/i.test(text)) return { type: 'NodeTimeout', retryable: true, message };
+  if (/invalid (private )?key|invalid hexlify|private key must be/i.test(text)) {
+    return { type: 'InvalidSigner', retryable: false, message };
+  }
+  return { type: 'Unknown', retryable: true, message };
+}
+
+function findNodeCode(err: unknown, depth: number): ActivityErrorType | undefined {
+  if (!err || typeof err !== 'object' || depth > 6) return undefined;
+  const o = err as Record<string, any>;
+  for (const candidate of [o.errorCode, o.info?.errorCode, o.jse_info?.errorCode, o.code]) {
+    const mapped = mapCode(candidate);
+    if (mapped) return mapped;
+  }
+  for (const next of [o.cause, o.jse_cause, o.info?.cause, o.error]) {
+    const found = findNodeCode(next, depth + 1);
+    if (found) return found;
+  }
+  if (typeof o.cause === 'function') {
+    try {
+      const found = findNodeCode(o.cause(), depth + 1);
+      if (found) return found;
+    } catch {
+      // VError's cause() accessor may throw on malformed chains; the message scan below still runs.
+    }
+  }
+  if (depth === 0) {
+    const m = /"errorCode"\s*:\s*"([A-Za-z_]+)"/.exec(allText(err, 0));
+    if (m) return mapCode(m[1]);
+  }
+  return undefined;
+}
+
+function mapCode(candidate: unknown): ActivityErrorType | undefined {
+  if (typeof candidate !== 'string') return undefined;
+  if (ALIASES[candidate]) return ALIASES[candidate];
+  return KNOWN_NODE_CODES.has(candidate) ? (candidate as ActivityErrorType) : undefined;
+}
+
+function allText(err: unknown, depth: number): string {
+  if (depth > 6 || err === null || err === undefined) return '';
+  if (typeof err !== 'object') return String(err);
+  const o = err as Record<string, any>;
+  const parts = [typeof o.message === 'string' ? o.message : ''];
+  for (const next of [o.cause, o.jse_cause]) {
+    if (next && typeof next === 'object') parts.push(allText(next, depth + 1));
+  }
+  return parts.join(' | ');
+}
+
+/** One line, bounded, with no sig material: node answers can echo signed messages. */
+export function shortMessage(err: unknown): string {
+  const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
+  const firstLine = (raw ?? '').split('\n')[0];
+  const withoutPayloads = firstLine.replace(/Response from the nodes: .*/, 'Response from the nodes: …');
+  return withoutPayloads.length > 300 ? `${withoutPayloads.slice(0, 297)}...` : withoutPayloads;
+}

@@ -1,0 +1,80 @@
+/**
+ * The activities the worker registers. Built from dependencies (the Lit client pool, nonce options,
+ * where signer references resolve) so tests and the worker wire them the same way.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { SessionActivities } from '../shared/activity-contract';
+import type { MintRequest, MintResult } from '../shared/types';
+import { classifyLitError } from './error-classification';
+import type { LitClientPool } from './lit-client-pool';
+import { mintSessionSigs } from './mint-session-sigs';
+import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './nonce-source';
+import type { SignerEnvironment } from './signer-reference';
+
+export interface MintOutcome {
+  request: Pick<MintRequest, 'agentId' | 'network' | 'mode' | 'generation'>;
+  durationMs: number;
+  attempt: number;
+  result?: Pick<MintResult, 'expiresAt' | 'nodeUrls'>;
+  error?: { type: string; retryable: boolean; message: string };
+}
+
+export interface ActivityDeps {
+  pool: LitClientPool;
+  nonce?: NonceOptions;
+  signerEnvironment?: SignerEnvironment;
+  mintTimeoutMs?: number;
+  /** Called after every mint, success or failure: metrics and logs hang off this. Never sees sigs. */
+  onMint?: (outcome: MintOutcome) => void;
+}
+
+/** Error types that mean the pooled connection itself may be bad. */
+const RECONNECT_ON = new Set(['NotEnoughNodes', 'NetworkError', 'NodeTimeout', 'NodeBlsWrongEpochError']);
+
+export function createActivities(deps: ActivityDeps): SessionActivities {
+  return {
+    async mintSessionSigs(req: MintRequest): Promise<MintResult> {
+      const started = performance.now();
+      const attempt = safeAttempt();
+      const request = {
+        agentId: req.agentId,
+        network: req.network,
+        mode: req.mode,
+        generation: req.generation,
+      };
+      try {
+        const result = await mintSessionSigs(req, {
+          acquire: (network) => deps.pool.acquire(network),
+          nonce: deps.nonce ?? DEFAULT_NONCE_OPTIONS,
+          signerEnvironment: deps.signerEnvironment,
+          mintTimeoutMs: deps.mintTimeoutMs ?? 30_000,
+        });
+        deps.onMint?.({
+          request,
+          attempt,
+          durationMs: performance.now() - started,
+          result: { expiresAt: result.expiresAt, nodeUrls: result.nodeUrls },
+        });
+        return result;
+      } catch (err) {
+        const classified = classifyLitError(err);
+        if (RECONNECT_ON.has(classified.type)) deps.pool.invalidate(req.network);
+        deps.onMint?.({ request, attempt, durationMs: performance.now() - started, error: classified });
+        // The message is already one bounded line with no sig or key material.
+        throw ApplicationFailure.create({
+          type: classified.type,
+          message: classified.message,
+          nonRetryable: !classified.retryable,
+        });
+      }
+    },
+  };
+}
+
+function safeAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}

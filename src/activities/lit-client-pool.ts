@@ -1,0 +1,233 @@
+/**
+ * One connected `LitNodeClient` per Lit network per worker process, shared by every mint.
+ * Connecting costs a contract read plus a handshake with every node; minting with a connected
+ * client costs one SIWE signature (EOA) or one round trip to the nodes (PKP). So the pool connects
+ * once, reuses the client, reconnects when the SDK reports a disconnection or a mint hits a
+ * network-level error, re-probes missing nodes now and then (sigs only cover nodes that answered),
+ * and announces node-set changes so the worker can have every agent re-sign.
+ */
+import { EventEmitter } from 'node:events';
+import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import type { LitNodeClientConfig } from '@lit-protocol/types';
+import { TypedActivityError } from './error-classification';
+import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
+
+/** How to reach one Lit network. */
+export interface LitNetworkTarget {
+  name: string;
+  clientConfig: LitNodeClientConfig;
+  /** Where the latest blockhash comes from (`{blockhash, timestamp}`). */
+  blockIndexerUrl: string;
+}
+
+export interface PooledClient {
+  network: string;
+  client: LitNodeClientNodeJs;
+  /** Nodes that answered the last handshake: the sigs minted now cover exactly these. */
+  nodeUrls: string[];
+  /** All nodes of the current validator set. */
+  allNodeUrls: string[];
+  minNodeCount: number;
+  epoch: number;
+  blockIndexerUrl: string;
+}
+
+export interface LitClientPoolOptions {
+  resolveNetwork: (name: string) => LitNetworkTarget;
+  /** Per-node handshake timeout. */
+  handshakeTimeoutMs?: number;
+  /** How often to retry the handshake with nodes that did not answer. */
+  reprobeIntervalMs?: number;
+  /** Makes the client; tests inject counting factories. */
+  createClient?: (config: LitNodeClientConfig) => LitNodeClientNodeJs;
+  now?: () => number;
+}
+
+export interface NodeSetChange {
+  network: string;
+  before: string[];
+  after: string[];
+  reason: 'reconnect' | 'epoch' | 'reprobe';
+}
+
+interface Entry {
+  target: LitNetworkTarget;
+  client: LitNodeClientNodeJs;
+  connecting?: Promise<void>;
+  healthy: boolean;
+  closing: boolean;
+  lastProbeAt: number;
+  lastReport?: HandshakeReport;
+  nodeUrls: string[];
+}
+
+interface PoolEvents {
+  nodeSetChanged: [NodeSetChange];
+  connected: [{ network: string; nodeUrls: string[]; failed: number }];
+}
+
+export class LitClientPool extends EventEmitter<PoolEvents> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly handshakeTimeoutMs: number;
+  private readonly reprobeIntervalMs: number;
+  private readonly now: () => number;
+  private closed = false;
+  private probeTimer?: NodeJS.Timeout;
+  /** Number of `connect()` calls made; the benchmarks and tests read it. */
+  connects = 0;
+
+  constructor(private readonly opts: LitClientPoolOptions) {
+    super();
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5_000;
+    this.reprobeIntervalMs = opts.reprobeIntervalMs ?? 30_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** A connected client for `network`, connecting (once, shared by concurrent callers) if needed. */
+  async acquire(network: string): Promise<PooledClient> {
+    if (this.closed) throw new TypedActivityError('NetworkError', 'the Lit client pool is shut down');
+    let entry = this.entries.get(network);
+    if (!entry) {
+      entry = this.createEntry(network);
+      this.entries.set(network, entry);
+    }
+    if (!entry.healthy) {
+      await this.connect(entry, 'reconnect');
+    } else if (this.shouldReprobe(entry)) {
+      // Missing nodes may be back; a failed probe keeps the working connection.
+      await this.connect(entry, 'reprobe').catch(() => undefined);
+    }
+    return this.snapshot(entry);
+  }
+
+  /** Drop the client after a network-level failure: the next `acquire` reconnects from scratch. */
+  invalidate(network: string): void {
+    const entry = this.entries.get(network);
+    if (!entry || entry.connecting) return;
+    entry.healthy = false;
+    const old = entry.client;
+    entry.closing = true;
+    void old.disconnect().catch(() => undefined);
+    this.entries.set(network, { ...this.createEntry(network), nodeUrls: entry.nodeUrls });
+  }
+
+  /**
+   * Idle agents do not mint for hours, so missing nodes are also re-probed on a timer; a node that
+   * comes back then shows up as a node-set change and the worker has the agents re-sign.
+   */
+  startBackgroundProbe(): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setInterval(
+      () => {
+        for (const entry of this.entries.values()) {
+          if (entry.healthy && !entry.connecting && this.shouldReprobe(entry)) {
+            void this.connect(entry, 'reprobe').catch(() => undefined);
+          }
+        }
+      },
+      Math.max(1_000, Math.floor(this.reprobeIntervalMs / 2)),
+    );
+    this.probeTimer.unref();
+  }
+
+  /** Disconnects every client (worker shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(
+      all.map(async (e) => {
+        e.closing = true;
+        await e.connecting?.catch(() => undefined);
+        await e.client.disconnect().catch(() => undefined);
+      }),
+    );
+  }
+
+  networks(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  private createEntry(network: string): Entry {
+    const target = this.opts.resolveNetwork(network);
+    const client = this.opts.createClient
+      ? this.opts.createClient(target.clientConfig)
+      : new LitNodeClientNodeJs(target.clientConfig);
+    // the SDK keeps the indexer URL in a private field.
+    (client as any)._blockHashUrl = target.blockIndexerUrl;
+    const entry: Entry = { target, client, healthy: false, closing: false, lastProbeAt: 0, nodeUrls: [] };
+    installResilientHandshake(client, this.handshakeTimeoutMs, (report) => {
+      entry.lastReport = report;
+      entry.lastProbeAt = this.now();
+    });
+    client.on('disconnected', () => {
+      if (!entry.closing) entry.healthy = false;
+    });
+    // The SDK reconnects by itself when the staking contract announces a new validator set.
+    client.on('connected', () => {
+      if (!entry.connecting && !entry.closing) this.recordNodes(entry, 'epoch');
+    });
+    return entry;
+  }
+
+  private async connect(entry: Entry, reason: NodeSetChange['reason']): Promise<void> {
+    if (!entry.connecting) {
+      this.connects++;
+      entry.connecting = entry.client
+        .connect()
+        .then(() => {
+          entry.healthy = true;
+          this.recordNodes(entry, reason);
+        })
+        .finally(() => {
+          entry.connecting = undefined;
+        });
+    }
+    await entry.connecting;
+  }
+
+  private recordNodes(entry: Entry, reason: NodeSetChange['reason']): void {
+    const after = [...entry.client.connectedNodes];
+    const before = entry.nodeUrls;
+    entry.nodeUrls = after;
+    this.emit('connected', {
+      network: entry.target.name,
+      nodeUrls: after,
+      failed: entry.lastReport?.failed.length ?? 0,
+    });
+    if (before.length > 0 && !sameSet(before, after)) {
+      this.emit('nodeSetChanged', {
+        network: entry.target.name,
+        before,
+        after,
+        reason,
+      } satisfies NodeSetChange);
+    }
+  }
+
+  private shouldReprobe(entry: Entry): boolean {
+    const all = entry.client.config.bootstrapUrls ?? [];
+    return entry.nodeUrls.length < all.length && this.now() - entry.lastProbeAt >= this.reprobeIntervalMs;
+  }
+
+  private snapshot(entry: Entry): PooledClient {
+    // epoch number is only exposed through a getter.
+    const core = entry.client as any;
+    return {
+      network: entry.target.name,
+      client: entry.client,
+      nodeUrls: [...entry.client.connectedNodes],
+      allNodeUrls: [...(entry.client.config.bootstrapUrls ?? [])],
+      minNodeCount: entry.client.config.minNodeCount ?? 0,
+      epoch: Number(core.currentEpochNumber ?? 0),
+      blockIndexerUrl: entry.target.blockIndexerUrl,
+    };
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}

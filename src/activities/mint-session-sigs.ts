@@ -1,0 +1,203 @@
+/**
+ * The mint: one fresh session key pair, one fresh blockhash nonce, one SIWE capability (signed by
+ * the agent's wallet for `eoa`, by the Lit network for `pkp`), wrapped per node by the session key.
+ * Everything secret (the wallet, the session key pair) lives and dies inside this function.
+ */
+import { createSiweMessage, generateAuthSig, parseLitResource } from '@lit-protocol/auth-helpers';
+import { generateSessionKeyPair } from '@lit-protocol/crypto';
+import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import type { AuthSig, LitResourceAbilityRequest } from '@lit-protocol/types';
+import type { ethers } from 'ethers';
+import { computeAddress } from 'ethers/lib/utils';
+import type { MintRequest, MintResult, ResourceAbility, SessionSigsMap } from '../shared/types';
+import { TypedActivityError } from './error-classification';
+import type { PooledClient } from './lit-client-pool';
+import { fetchLatestBlock, type LatestBlock, type NonceOptions } from './nonce-source';
+import { resolveSigner, type SignerEnvironment } from './signer-reference';
+
+/** Lit's auth method type for an Ethereum wallet signature. */
+const AUTH_METHOD_ETH_WALLET = 1;
+/** The controller's auth sig only has to live through the node round trip. */
+const CONTROLLER_AUTH_SIG_TTL_MS = 10 * 60_000;
+
+export interface MintDeps {
+  acquire: (network: string) => Promise<PooledClient>;
+  nonce: NonceOptions;
+  signerEnvironment?: SignerEnvironment;
+  /** Upper bound on the node round trips of one mint; hung nodes must not hold the activity. */
+  mintTimeoutMs: number;
+  now?: () => number;
+}
+
+/** Pure: serialisable resource requests → the SDK's resource objects. */
+export function toSdkResourceRequests(requests: ResourceAbility[]): LitResourceAbilityRequest[] {
+  return requests.map((r) => {
+    try {
+      return { resource: parseLitResource(r.resource), ability: r.ability } as LitResourceAbilityRequest;
+    } catch (err) {
+      throw new TypedActivityError('InvalidResource', `resource "${r.resource}": ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Pure: the issue time the SDK wrote into the per-node signed messages. */
+export function issuedAtOf(sigs: SessionSigsMap, fallback: string): string {
+  const first = Object.values(sigs)[0];
+  if (!first) return fallback;
+  try {
+    const parsed = JSON.parse(first.signedMessage) as { issuedAt?: string };
+    return parsed.issuedAt ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The SDK reads its cached blockhash (refreshed every 30 s, silently kept when the indexer fails).
+ * We hand it the hash we fetched and checked ourselves, so the PKP flow signs with exactly that one.
+ */
+function useNonce(client: LitNodeClientNodeJs, block: LatestBlock, nowMs: number): void {
+  // the SDK keeps the cached hash in private fields.
+  const core = client as any;
+  core.latestBlockhash = block.blockhash;
+  core.lastBlockHashRetrieved = nowMs;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TypedActivityError('NodeTimeout', `${what} took longer than ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function mintSessionSigs(req: MintRequest, deps: MintDeps): Promise<MintResult> {
+  const now = deps.now ?? Date.now;
+  // Resolve everything local first: a bad key or resource must fail before any network call.
+  const wallet = resolveSigner(req.signer, deps.signerEnvironment);
+  const resourceAbilityRequests = toSdkResourceRequests(req.resourceAbilityRequests);
+  const delegationOwner = req.capacityDelegation
+    ? resolveSigner(req.capacityDelegation.signer, deps.signerEnvironment)
+    : undefined;
+
+  const pooled = await deps.acquire(req.network);
+  const { client } = pooled;
+  const block = await fetchLatestBlock(pooled.blockIndexerUrl, deps.nonce);
+  useNonce(client, block, now());
+
+  const sessionKey = generateSessionKeyPair();
+  const expiration = new Date(now() + req.sessionTtlMs).toISOString();
+  const delegateeAddress = req.mode === 'pkp' ? computeAddress(req.pkpPublicKey!) : wallet.address;
+
+  let capacityDelegationAuthSig: AuthSig | undefined;
+  let capacityDelegationExpiresAt: string | undefined;
+  if (delegationOwner && req.capacityDelegation) {
+    capacityDelegationExpiresAt = new Date(now() + req.capacityDelegation.ttlMs).toISOString();
+    ({ capacityDelegationAuthSig } = await client.createCapacityDelegationAuthSig({
+      dAppOwnerWallet: delegationOwner,
+      delegateeAddresses: [delegateeAddress],
+      capacityTokenId: req.capacityDelegation.capacityTokenId,
+      expiration: capacityDelegationExpiresAt,
+    }));
+  }
+
+  const mint =
+    req.mode === 'eoa'
+      ? mintEoa(
+          client,
+          wallet,
+          block,
+          sessionKey,
+          expiration,
+          resourceAbilityRequests,
+          capacityDelegationAuthSig,
+        )
+      : mintPkp(
+          client,
+          wallet,
+          req.pkpPublicKey!,
+          block,
+          sessionKey,
+          expiration,
+          resourceAbilityRequests,
+          capacityDelegationAuthSig,
+          now(),
+        );
+  const sessionSigs = (await withTimeout(mint, deps.mintTimeoutMs, 'minting session sigs')) as SessionSigsMap;
+  if (Object.keys(sessionSigs).length === 0) {
+    throw new TypedActivityError(
+      'NotEnoughNodes',
+      'the Lit client produced no session sigs (no connected nodes)',
+    );
+  }
+  return {
+    sessionSigs,
+    issuedAt: issuedAtOf(sessionSigs, new Date(now()).toISOString()),
+    expiresAt: expiration,
+    nodeUrls: Object.keys(sessionSigs),
+    epoch: pooled.epoch,
+    ...(capacityDelegationExpiresAt ? { capacityDelegationExpiresAt } : {}),
+  };
+}
+
+async function mintEoa(
+  client: LitNodeClientNodeJs,
+  wallet: ethers.Wallet,
+  block: LatestBlock,
+  sessionKey: ReturnType<typeof generateSessionKeyPair>,
+  expiration: string,
+  resourceAbilityRequests: LitResourceAbilityRequest[],
+  capacityDelegationAuthSig: AuthSig | undefined,
+) {
+  return client.getSessionSigs({
+    chain: 'ethereum',
+    expiration,
+    sessionKey,
+    resourceAbilityRequests,
+    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+    authNeededCallback: async ({ uri, expiration: exp, resourceAbilityRequests: ras }) => {
+      const toSign = await createSiweMessage({
+        uri,
+        expiration: exp,
+        resources: ras,
+        walletAddress: wallet.address,
+        nonce: block.blockhash,
+        litNodeClient: client,
+      });
+      return generateAuthSig({ signer: wallet, toSign });
+    },
+  });
+}
+
+async function mintPkp(
+  client: LitNodeClientNodeJs,
+  controller: ethers.Wallet,
+  pkpPublicKey: string,
+  block: LatestBlock,
+  sessionKey: ReturnType<typeof generateSessionKeyPair>,
+  expiration: string,
+  resourceAbilityRequests: LitResourceAbilityRequest[],
+  capacityDelegationAuthSig: AuthSig | undefined,
+  nowMs: number,
+) {
+  // The controller proves control of the PKP with a short-lived wallet signature (EthWallet auth).
+  const controllerSiwe = await createSiweMessage({
+    walletAddress: controller.address,
+    nonce: block.blockhash,
+    expiration: new Date(nowMs + CONTROLLER_AUTH_SIG_TTL_MS).toISOString(),
+    statement: 'lit-session-keeper: authorise a PKP session',
+    litNodeClient: client,
+  });
+  const controllerAuthSig = await generateAuthSig({ signer: controller, toSign: controllerSiwe });
+  return client.getPkpSessionSigs({
+    pkpPublicKey,
+    authMethods: [{ authMethodType: AUTH_METHOD_ETH_WALLET, accessToken: JSON.stringify(controllerAuthSig) }],
+    resourceAbilityRequests,
+    expiration,
+    sessionKey,
+    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+  });
+}

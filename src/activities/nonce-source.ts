@@ -1,0 +1,62 @@
+/**
+ * The SIWE nonce must be a recent blockhash. The SDK caches one for 30 s and, when its block indexer
+ * fails, silently keeps the old one (after trying public RPCs this machine may not reach). We fetch
+ * it ourselves, with a timeout, and refuse a hash that is too old, so a stale nonce is never sent.
+ */
+import { TypedActivityError } from './error-classification';
+
+export interface LatestBlock {
+  blockhash: string;
+  /** Seconds since the epoch, as the indexer reports it. */
+  timestamp: number;
+}
+
+export interface NonceOptions {
+  timeoutMs: number;
+  /** A block older than this is stale: the indexer (or its chain) is stuck. */
+  maxAgeMs: number;
+  now?: () => number;
+  fetchImpl?: typeof fetch;
+}
+
+export const DEFAULT_NONCE_OPTIONS: NonceOptions = { timeoutMs: 5_000, maxAgeMs: 10 * 60_000 };
+
+/** Pure: checks an indexer answer. */
+export function checkLatestBlock(body: unknown, nowMs: number, maxAgeMs: number): LatestBlock {
+  const b = body as { blockhash?: unknown; timestamp?: unknown };
+  if (!b || typeof b.blockhash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(b.blockhash)) {
+    throw new TypedActivityError('NetworkError', 'block indexer answered without a valid blockhash');
+  }
+  const timestamp = Number(b.timestamp);
+  if (!Number.isFinite(timestamp) || timestamp <= 0) {
+    throw new TypedActivityError('NetworkError', 'block indexer answered without a valid timestamp');
+  }
+  const ageMs = nowMs - timestamp * 1000;
+  if (ageMs > maxAgeMs) {
+    throw new TypedActivityError(
+      'StaleBlockhash',
+      `latest blockhash from the block indexer is ${Math.round(ageMs / 1000)} s old (limit ${Math.round(maxAgeMs / 1000)} s); not signing with a stale nonce`,
+    );
+  }
+  return { blockhash: b.blockhash, timestamp };
+}
+
+export async function fetchLatestBlock(
+  url: string,
+  opts: NonceOptions = DEFAULT_NONCE_OPTIONS,
+): Promise<LatestBlock> {
+  const doFetch = opts.fetchImpl ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError';
+    throw new TypedActivityError(
+      timedOut ? 'NodeTimeout' : 'NetworkError',
+      `block indexer ${url} ${timedOut ? `did not answer within ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`}`,
+    );
+  }
+  if (!res.ok)
+    throw new TypedActivityError('NetworkError', `block indexer ${url} answered HTTP ${res.status}`);
+  return checkLatestBlock(await res.json(), (opts.now ?? Date.now)(), opts.maxAgeMs);
+}

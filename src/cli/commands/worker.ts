@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'Run a worker: refresh workflows plus the Lit mint activity. Configured from the environment ' +
+        '(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, SESSION_KEEPER_*, LIT_NETWORKS_FILE; see README).',
+    )
+    .option(
+      '--allow-unencrypted',
+      'run against a non-local Temporal without payload encryption (not recommended)',
+    )
+    .action(async (opts: { allowUnencrypted?: boolean }) => {
+      // Loaded lazily: the worker pulls in the Temporal runtime and the Lit SDK.
+      const { runWorkerFromEnv } = await import('../../worker');
+      await runWorkerFromEnv(process.env, { allowUnencrypted: opts.allowUnencrypted });
+    });
+}

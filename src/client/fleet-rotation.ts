@@ -1,0 +1,89 @@
+/**
+ * Fleet-wide rotation as a server-side Temporal batch operation: the server finds every matching
+ * workflow by visibility query and signals `rotate` to each, rate-limited. The client does not
+ * enumerate the fleet, so it works the same for 10 agents or 100,000, and survives the client
+ * going away. The raw gRPC call bypasses the data converter, so the signal input is encoded with
+ * the client's own converter (encryption included).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { temporal } from '@temporalio/proto';
+import { rotateSignal } from '../shared/messages';
+import { WORKFLOW_TYPE } from '../shared/names';
+import type { RotateRequest } from '../shared/types';
+
+export interface FleetRotationOptions {
+  /** Visibility query selecting agents, e.g. `LitNetwork = "datil"`; all running agents when omitted. */
+  query?: string;
+  /** Signals per second the server sends; omitted means the server default. */
+  rps?: number;
+  /** Each workflow waits a random delay up to this long before minting, so nodes are not hit at once. */
+  spreadMs?: number;
+  reason?: string;
+  /** Supply for idempotency: a second start with the same id is rejected by the server. */
+  jobId?: string;
+  identity?: string;
+}
+
+export interface FleetRotationProgress {
+  jobId: string;
+  state: 'running' | 'completed' | 'failed' | 'unspecified';
+  total: number;
+  completed: number;
+  failed: number;
+  startTime?: Date;
+  closeTime?: Date;
+}
+
+/** Pure: the visibility query the batch runs (always restricted to running refresh workflows). */
+export function fleetQuery(query?: string): string {
+  const base = `WorkflowType = "${WORKFLOW_TYPE}" AND ExecutionStatus = "Running"`;
+  return query?.trim() ? `${base} AND (${query.trim()})` : base;
+}
+
+export async function startFleetRotation(client: Client, opts: FleetRotationOptions = {}): Promise<string> {
+  const jobId = opts.jobId ?? `rotate-${randomUUID()}`;
+  const input: RotateRequest = { reason: opts.reason ?? 'fleet rotation' };
+  if (opts.spreadMs) input.spreadMs = opts.spreadMs;
+  const payloads = await encodeToPayloads(client.options.loadedDataConverter, input);
+  await client.workflowService.startBatchOperation({
+    namespace: client.options.namespace,
+    jobId,
+    reason: input.reason,
+    visibilityQuery: fleetQuery(opts.query),
+    ...(opts.rps ? { maxOperationsPerSecond: opts.rps } : {}),
+    signalOperation: {
+      signal: rotateSignal.name,
+      input: { payloads },
+      identity: opts.identity ?? client.options.identity,
+    },
+  });
+  return jobId;
+}
+
+const STATES: Record<number, FleetRotationProgress['state']> = {
+  [temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_RUNNING]: 'running',
+  [temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_COMPLETED]: 'completed',
+  [temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_FAILED]: 'failed',
+};
+
+export async function describeFleetRotation(client: Client, jobId: string): Promise<FleetRotationProgress> {
+  const res = await client.workflowService.describeBatchOperation({
+    namespace: client.options.namespace,
+    jobId,
+  });
+  const ts = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    t?.seconds !== undefined && t?.seconds !== null
+      ? new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6))
+      : undefined;
+  return {
+    jobId,
+    state: STATES[res.state] ?? 'unspecified',
+    total: Number(res.totalOperationCount ?? 0),
+    completed: Number(res.completeOperationCount ?? 0),
+    failed: Number(res.failureOperationCount ?? 0),
+    startTime: ts(res.startTime),
+    closeTime: ts(res.closeTime),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The worker's configuration, from the environment only (12-factor; the same variables in a shell,
+ * a systemd unit, `docker-compose.yml` and Kubernetes). Pure: every bad setting is reported at once,
+ * each naming the variable and the fix. The list of variables is exported so the compose file can
+ * be checked against it.
+ */
+import { parseDuration } from './shared/agent-spec';
+import { DEFAULT_TASK_QUEUE } from './shared/names';
+import {
+  ConnectionConfigError,
+  parseBoolean,
+  parseConnectionConfig,
+  type TemporalConnectionConfig,
+} from './temporal/connection-config';
+
+export interface WorkerConfig {
+  connection: TemporalConnectionConfig;
+  taskQueue: string;
+  maxConcurrentActivities: number;
+  maxConcurrentWorkflowTasks: number;
+  maxCachedWorkflows: number;
+  handshakeTimeoutMs: number;
+  mintTimeoutMs: number;
+  nonceMaxAgeMs: number;
+  /** `host:port` for Prometheus metrics, or undefined for none. */
+  metricsAddress?: string;
+  /** `host:port` for the health endpoint (`/healthz`, `/readyz`), or undefined for none. */
+  healthAddress?: string;
+  allowUnencrypted: boolean;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** Every variable the worker reads (besides codec keys and networks, which their modules own). */
+export const WORKER_ENV_VARS = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'TEMPORAL_TLS_CA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
+  'SESSION_KEEPER_TASK_QUEUE',
+  'SESSION_KEEPER_MAX_CONCURRENT_ACTIVITIES',
+  'SESSION_KEEPER_MAX_CONCURRENT_WORKFLOW_TASKS',
+  'SESSION_KEEPER_MAX_CACHED_WORKFLOWS',
+  'SESSION_KEEPER_HANDSHAKE_TIMEOUT',
+  'SESSION_KEEPER_MINT_TIMEOUT',
+  'SESSION_KEEPER_NONCE_MAX_AGE',
+  'SESSION_KEEPER_METRICS_ADDRESS',
+  'SESSION_KEEPER_HEALTH_ADDRESS',
+  'SESSION_KEEPER_ALLOW_UNENCRYPTED',
+  'SESSION_KEEPER_LOG_LEVEL',
+  'SESSION_KEEPER_CODEC_KEYS',
+  'SESSION_KEEPER_CODEC_KEYS_FILE',
+  'LIT_NETWORKS',
+  'LIT_NETWORKS_FILE',
+] as const;
+
+export class WorkerConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid worker configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'WorkerConfigError';
+  }
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}=${raw} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const duration = (name: string, fallback: number, minMs: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = parseDuration(raw);
+    if (n === undefined || n < minMs) {
+      problems.push(`${name}=${raw} must be a duration of at least ${minMs} ms, e.g. "5s" or "2m"`);
+      return fallback;
+    }
+    return n;
+  };
+  const hostPort = (name: string): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^[^\s:/]*:\d{1,5}$/.test(raw)) {
+      problems.push(`${name}=${raw} must be host:port, e.g. 0.0.0.0:9464 (or :9464)`);
+      return undefined;
+    }
+    return raw.startsWith(':') ? `0.0.0.0${raw}` : raw;
+  };
+
+  let connection: TemporalConnectionConfig = { address: 'localhost:7233', namespace: 'default' };
+  try {
+    connection = parseConnectionConfig(env);
+  } catch (err) {
+    if (err instanceof ConnectionConfigError) problems.push(err.message);
+    else throw err;
+  }
+  const taskQueue = env.SESSION_KEEPER_TASK_QUEUE || DEFAULT_TASK_QUEUE;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(taskQueue)) {
+    problems.push(`SESSION_KEEPER_TASK_QUEUE=${taskQueue} is not a valid task queue name`);
+  }
+  let allowUnencrypted = false;
+  try {
+    allowUnencrypted =
+      parseBoolean(env.SESSION_KEEPER_ALLOW_UNENCRYPTED, 'SESSION_KEEPER_ALLOW_UNENCRYPTED') ?? false;
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const logLevel = (env.SESSION_KEEPER_LOG_LEVEL || 'info') as WorkerConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`SESSION_KEEPER_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const config: WorkerConfig = {
+    connection,
+    taskQueue,
+    maxConcurrentActivities: int('SESSION_KEEPER_MAX_CONCURRENT_ACTIVITIES', 50, 1, 10_000),
+    maxConcurrentWorkflowTasks: int('SESSION_KEEPER_MAX_CONCURRENT_WORKFLOW_TASKS', 40, 2, 10_000),
+    maxCachedWorkflows: int('SESSION_KEEPER_MAX_CACHED_WORKFLOWS', 2_000, 0, 1_000_000),
+    handshakeTimeoutMs: duration('SESSION_KEEPER_HANDSHAKE_TIMEOUT', 5_000, 100),
+    mintTimeoutMs: duration('SESSION_KEEPER_MINT_TIMEOUT', 30_000, 1_000),
+    nonceMaxAgeMs: duration('SESSION_KEEPER_NONCE_MAX_AGE', 10 * 60_000, 1_000),
+    metricsAddress: hostPort('SESSION_KEEPER_METRICS_ADDRESS'),
+    healthAddress: hostPort('SESSION_KEEPER_HEALTH_ADDRESS'),
+    allowUnencrypted,
+    logLevel,
+  };
+  if (problems.length) throw new WorkerConfigError(problems);
+  return config;
+}

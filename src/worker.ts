@@ -1,0 +1,235 @@
+/**
+ * The worker: runs the session refresh workflows and their mint activity, with one pooled Lit
+ * client per network. `createSessionWorker` is the wiring (tests, the demo and the benchmarks use
+ * it); `runWorkerFromEnv` is the production entry (`npx session-keeper worker`): configuration from
+ * the environment, payload encryption, metrics, health, graceful drain on SIGINT/SIGTERM.
+ */
+import { createHash } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities, type MintOutcome } from './activities';
+import { LitClientPool, type LitNetworkTarget, type NodeSetChange } from './activities/lit-client-pool';
+import { resolveNetworkTarget } from './activities/network-targets';
+import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './activities/nonce-source';
+import type { SignerEnvironment } from './activities/signer-reference';
+import { startFleetRotation } from './client/fleet-rotation';
+import { setupPayloadEncryption } from './codec/data-converter';
+import { createLogger, type Logger, temporalLoggerFor } from './observability/logger';
+import { DEFAULT_TASK_QUEUE } from './shared/names';
+import { loadNetworkConfig, type NetworkConfig } from './shared/network-config';
+import { loadTlsFiles } from './temporal/connection-config';
+import { parseWorkerConfig } from './worker-config';
+
+export interface SessionWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  networks: NetworkConfig;
+  /** Used to signal agents when a network's node set changes; without it the worker only logs. */
+  client?: Client;
+  dataConverter?: DataConverter;
+  /** A pre-built bundle (tests bundle once per file); default bundles `src/workflows` at start. */
+  workflowBundle?: WorkflowBundleOption;
+  maxConcurrentActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  maxCachedWorkflows?: number;
+  handshakeTimeoutMs?: number;
+  reprobeIntervalMs?: number;
+  mintTimeoutMs?: number;
+  nonce?: NonceOptions;
+  signerEnvironment?: SignerEnvironment;
+  /** Spread of the rotation sent to a network's agents when its node set changes. */
+  nodeSetRotationSpreadMs?: number;
+  logger?: Logger;
+  onMint?: (outcome: MintOutcome) => void;
+  /** Override how network names become client configs (benchmarks inject counting clients). */
+  resolveNetwork?: (name: string) => LitNetworkTarget;
+}
+
+export interface SessionWorker {
+  worker: Worker;
+  pool: LitClientPool;
+  /** Runs until `shutdown()` (or a signal handled by the caller); disconnects Lit clients after. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createSessionWorker(opts: SessionWorkerOptions): Promise<SessionWorker> {
+  const logger = opts.logger ?? createLogger('silent');
+  const pool = new LitClientPool({
+    resolveNetwork: opts.resolveNetwork ?? ((name) => resolveNetworkTarget(name, opts.networks)),
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    reprobeIntervalMs: opts.reprobeIntervalMs,
+  });
+  pool.on('connected', (info) =>
+    logger.info(
+      { network: info.network, nodes: info.nodeUrls.length, unreachable: info.failed },
+      'lit client connected',
+    ),
+  );
+  pool.on('nodeSetChanged', (change) => {
+    void rotateOnNodeSetChange(change, opts.client, opts.nodeSetRotationSpreadMs ?? 10_000, logger);
+  });
+  pool.startBackgroundProbe();
+  const activities = createActivities({
+    pool,
+    nonce: opts.nonce ?? DEFAULT_NONCE_OPTIONS,
+    signerEnvironment: opts.signerEnvironment,
+    mintTimeoutMs: opts.mintTimeoutMs,
+    onMint: (outcome) => {
+      const base = {
+        agentId: outcome.request.agentId,
+        workflowId: `lit-session/${outcome.request.agentId}`,
+        network: outcome.request.network,
+        generation: outcome.request.generation,
+        attempt: outcome.attempt,
+        durationMs: Math.round(outcome.durationMs),
+      };
+      if (outcome.error)
+        logger.warn({ ...base, errorType: outcome.error.type, err: outcome.error.message }, 'mint failed');
+      else logger.info({ ...base, expiresAt: outcome.result?.expiresAt }, 'minted session sigs');
+      opts.onMint?.(outcome);
+    },
+  });
+  const worker = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    activities,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? 2_000,
+    // Mints take well under this; in-flight ones finish before the process exits.
+    shutdownGraceTime: '20s',
+  });
+  return {
+    worker,
+    pool,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await pool.close();
+      }
+    },
+    shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
+
+/**
+ * Sigs are keyed by node URL, so agents must re-sign when a node joins. Every worker sees the change;
+ * a job id derived from the new node set makes the server run the batch once.
+ */
+async function rotateOnNodeSetChange(
+  change: NodeSetChange,
+  client: Client | undefined,
+  spreadMs: number,
+  logger: Logger,
+): Promise<void> {
+  const added = change.after.filter((u) => !change.before.includes(u));
+  logger.info(
+    { network: change.network, before: change.before, after: change.after, reason: change.reason },
+    'lit node set changed',
+  );
+  if (added.length === 0 || !client) return;
+  const digest = createHash('sha256')
+    .update([...change.after].sort().join(','))
+    .digest('hex')
+    .slice(0, 16);
+  try {
+    const jobId = await startFleetRotation(client, {
+      query: `LitNetwork = "${change.network}"`,
+      spreadMs,
+      reason: 'validator-set-changed',
+      jobId: `node-set-${change.network}-${digest}`,
+    });
+    logger.info({ network: change.network, jobId, added }, 'rotating agents for the new node set');
+  } catch (err) {
+    if (/already exists|AlreadyExists/i.test(String((err as Error).message))) return;
+    logger.error(
+      { network: change.network, err: (err as Error).message },
+      'could not rotate agents after node set change',
+    );
+  }
+}
+
+/** `npx session-keeper worker`: everything from the environment; resolves after a graceful drain. */
+export async function runWorkerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: { allowUnencrypted?: boolean } = {},
+) {
+  const config = parseWorkerConfig(env);
+  const networks = loadNetworkConfig(env);
+  const logger = createLogger(config.logLevel);
+  const encryption = setupPayloadEncryption({
+    temporalAddress: config.connection.address,
+    allowUnencrypted: flags.allowUnencrypted || config.allowUnencrypted,
+    env,
+    warn: (m) => logger.warn(m),
+  });
+  Runtime.install({
+    logger: temporalLoggerFor(logger.child({ component: 'temporal' })),
+    ...(config.metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } }
+      : {}),
+  });
+  const tls = loadTlsFiles(config.connection);
+  const connectionOptions = {
+    address: config.connection.address,
+    ...(tls ? { tls } : {}),
+    ...(config.connection.apiKey ? { apiKey: config.connection.apiKey } : {}),
+  };
+  const connection = await NativeConnection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(connectionOptions);
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.connection.namespace,
+    ...(encryption.dataConverter ? { dataConverter: encryption.dataConverter } : {}),
+  });
+  const sessionWorker = await createSessionWorker({
+    connection,
+    namespace: config.connection.namespace,
+    taskQueue: config.taskQueue,
+    networks,
+    client,
+    dataConverter: encryption.dataConverter,
+    maxConcurrentActivities: config.maxConcurrentActivities,
+    maxConcurrentWorkflowTasks: config.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.maxCachedWorkflows,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    mintTimeoutMs: config.mintTimeoutMs,
+    nonce: { ...DEFAULT_NONCE_OPTIONS, maxAgeMs: config.nonceMaxAgeMs },
+    logger,
+  });
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'draining worker');
+    sessionWorker.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  logger.info(
+    {
+      address: config.connection.address,
+      namespace: config.connection.namespace,
+      taskQueue: config.taskQueue,
+      networks: Object.keys(networks.custom),
+      encryption: encryption.summary,
+    },
+    'worker started',
+  );
+  try {
+    await sessionWorker.run();
+  } finally {
+    await clientConnection.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    logger.info('worker stopped');
+    logger.flush();
+  }
+}
