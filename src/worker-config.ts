@@ -22,10 +22,12 @@ export interface WorkerConfig {
   handshakeTimeoutMs: number;
   mintTimeoutMs: number;
   nonceMaxAgeMs: number;
-  /** `host:port` for Prometheus metrics, or undefined for none. */
+  /** `host:port` of the operator endpoint (`/metrics`, `/healthz`, `/readyz`), or undefined for none. */
   metricsAddress?: string;
-  /** `host:port` for the health endpoint (`/healthz`, `/readyz`), or undefined for none. */
-  healthAddress?: string;
+  /** Loopback `host:port` where the Temporal runtime serves its metrics; appended to `/metrics`. */
+  temporalMetricsAddress: string;
+  /** How often fleet-wide gauges are read from Temporal visibility. */
+  fleetMetricsIntervalMs: number;
   allowUnencrypted: boolean;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
@@ -48,7 +50,8 @@ export const WORKER_ENV_VARS = [
   'SESSION_KEEPER_MINT_TIMEOUT',
   'SESSION_KEEPER_NONCE_MAX_AGE',
   'SESSION_KEEPER_METRICS_ADDRESS',
-  'SESSION_KEEPER_HEALTH_ADDRESS',
+  'SESSION_KEEPER_TEMPORAL_METRICS_ADDRESS',
+  'SESSION_KEEPER_FLEET_METRICS_INTERVAL',
   'SESSION_KEEPER_ALLOW_UNENCRYPTED',
   'SESSION_KEEPER_LOG_LEVEL',
   'SESSION_KEEPER_CODEC_KEYS',
@@ -130,7 +133,8 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     mintTimeoutMs: duration('SESSION_KEEPER_MINT_TIMEOUT', 30_000, 1_000),
     nonceMaxAgeMs: duration('SESSION_KEEPER_NONCE_MAX_AGE', 10 * 60_000, 1_000),
     metricsAddress: hostPort('SESSION_KEEPER_METRICS_ADDRESS'),
-    healthAddress: hostPort('SESSION_KEEPER_HEALTH_ADDRESS'),
+    temporalMetricsAddress: hostPort('SESSION_KEEPER_TEMPORAL_METRICS_ADDRESS') ?? '127.0.0.1:9465',
+    fleetMetricsIntervalMs: duration('SESSION_KEEPER_FLEET_METRICS_INTERVAL', 15_000, 1_000),
     allowUnencrypted,
     logLevel,
   };

@@ -15,7 +15,10 @@ import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './activities/nonce-sou
 import type { SignerEnvironment } from './activities/signer-reference';
 import { startFleetRotation } from './client/fleet-rotation';
 import { setupPayloadEncryption } from './codec/data-converter';
+import { startFleetCollector } from './observability/fleet-collector';
+import { type OperatorEndpoint, startOperatorEndpoint } from './observability/http-endpoint';
 import { createLogger, type Logger, temporalLoggerFor } from './observability/logger';
+import { SessionKeeperMetrics } from './observability/metrics';
 import { DEFAULT_TASK_QUEUE } from './shared/names';
 import { loadNetworkConfig, type NetworkConfig } from './shared/network-config';
 import { loadTlsFiles } from './temporal/connection-config';
@@ -177,9 +180,10 @@ export async function runWorkerFromEnv(
   Runtime.install({
     logger: temporalLoggerFor(logger.child({ component: 'temporal' })),
     ...(config.metricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } }
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.temporalMetricsAddress } } } }
       : {}),
   });
+  const metrics = config.metricsAddress ? new SessionKeeperMetrics() : undefined;
   const tls = loadTlsFiles(config.connection);
   const connectionOptions = {
     address: config.connection.address,
@@ -207,7 +211,27 @@ export async function runWorkerFromEnv(
     mintTimeoutMs: config.mintTimeoutMs,
     nonce: { ...DEFAULT_NONCE_OPTIONS, maxAgeMs: config.nonceMaxAgeMs },
     logger,
+    onMint: (outcome) => metrics?.recordMint(outcome),
   });
+  let endpoint: OperatorEndpoint | undefined;
+  let stopCollector: (() => void) | undefined;
+  if (config.metricsAddress && metrics) {
+    const [host, port] = splitHostPort(config.metricsAddress);
+    endpoint = await startOperatorEndpoint({
+      host,
+      port,
+      metrics,
+      temporalMetricsUrl: `http://${config.temporalMetricsAddress}/metrics`,
+      isReady: () => sessionWorker.worker.getState() === 'RUNNING',
+    });
+    stopCollector = startFleetCollector(
+      client,
+      (s) => metrics.recordFleet(s),
+      config.fleetMetricsIntervalMs,
+      (err) => logger.warn({ err: err.message }, 'could not read fleet state for metrics'),
+    );
+    logger.info({ url: `${endpoint.url}/metrics` }, 'operator endpoint listening');
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, 'draining worker');
     sessionWorker.shutdown();
@@ -227,9 +251,16 @@ export async function runWorkerFromEnv(
   try {
     await sessionWorker.run();
   } finally {
+    stopCollector?.();
+    await endpoint?.close();
     await clientConnection.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
     logger.info('worker stopped');
     logger.flush();
   }
+}
+
+function splitHostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i) || '0.0.0.0', Number(address.slice(i + 1))];
 }

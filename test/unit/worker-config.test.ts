@@ -22,7 +22,7 @@ test('reads every setting', () => {
     SESSION_KEEPER_HANDSHAKE_TIMEOUT: '2s',
     SESSION_KEEPER_MINT_TIMEOUT: '1m',
     SESSION_KEEPER_METRICS_ADDRESS: ':9464',
-    SESSION_KEEPER_HEALTH_ADDRESS: '0.0.0.0:8080',
+    SESSION_KEEPER_FLEET_METRICS_INTERVAL: '30s',
     SESSION_KEEPER_LOG_LEVEL: 'debug',
   });
   assert.equal(c.connection.address, 'temporal:7233');
@@ -31,6 +31,7 @@ test('reads every setting', () => {
   assert.equal(c.mintTimeoutMs, 60_000);
   assert.equal(c.metricsAddress, '0.0.0.0:9464');
   assert.equal(c.logLevel, 'debug');
+  assert.equal(c.fleetMetricsIntervalMs, 30_000);
 });
 
 const bad: [Record<string, string>, RegExp][] = [
