@@ -11,7 +11,9 @@
  * web page cannot use it, DNS rebinding included), requires a JSON content type (forcing a CORS
  * preflight) and caps the body size. Running without a token is possible only on a loopback host.
  */
+
 import { createHash, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -61,14 +63,25 @@ export interface CodecServer {
 }
 
 /**
- * Reads `SESSION_KEEPER_CODEC_SERVER_TOKEN`. Throws `CodecConfigError` when it is missing or too
+ * Reads `SESSION_KEEPER_CODEC_SERVER_TOKEN` (or the file named by `SESSION_KEEPER_CODEC_SERVER_TOKEN_FILE`,
+ * for Docker secrets). Throws `CodecConfigError` when it is missing or too
  * short, unless `allowMissing` (the caller's `--no-auth`), in which case it returns `null`.
  */
 export function loadCodecServerToken(
   env: NodeJS.ProcessEnv = process.env,
   allowMissing = false,
 ): string | null {
-  const token = env[CODEC_SERVER_TOKEN_ENV]?.trim();
+  const tokenFile = env[`${CODEC_SERVER_TOKEN_ENV}_FILE`];
+  let token = env[CODEC_SERVER_TOKEN_ENV]?.trim();
+  if (!token && tokenFile) {
+    try {
+      token = fs.readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new CodecConfigError(
+        `${CODEC_SERVER_TOKEN_ENV}_FILE=${tokenFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); fix the path`,
+      );
+    }
+  }
   if (!token) {
     if (allowMissing) return null;
     throw new CodecConfigError(
