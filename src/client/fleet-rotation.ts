@@ -12,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { rotateSignal } from '../shared/messages';
 import { WORKFLOW_TYPE } from '../shared/names';
 import type { RotateRequest } from '../shared/types';
+import { OperationTimeoutError } from './errors';
 
 export interface FleetRotationOptions {
   /** Visibility query selecting agents, e.g. `LitNetwork = "datil"`; all running agents when omitted. */
@@ -86,4 +87,64 @@ export async function describeFleetRotation(client: Client, jobId: string): Prom
     startTime: ts(res.startTime),
     closeTime: ts(res.closeTime),
   };
+}
+
+/** Final state of a fleet rotation, as `waitForFleetRotation` returns it. */
+export interface FleetRotationResult extends FleetRotationProgress {
+  /** Wall-clock duration of the batch (server times when known). */
+  seconds: number;
+}
+
+export interface WaitForFleetRotationOptions {
+  /** How often to ask the server. Default 500 ms. */
+  pollIntervalMs?: number;
+  /** Give up (the batch keeps running on the server) after this long. Default: wait forever. */
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Pure: seconds between the batch's start and close (or `nowMs` while it runs). */
+export function fleetRotationSeconds(p: FleetRotationProgress, startedAtMs: number, nowMs: number): number {
+  const start = p.startTime?.getTime() ?? startedAtMs;
+  const end = p.closeTime?.getTime() ?? nowMs;
+  return Math.max(0, (end - start) / 1000);
+}
+
+/**
+ * Polls the batch operation until it completes or fails, calling `onProgress` with every answer.
+ * "completed" counts signals delivered; each workflow then mints on its own (after its spread).
+ */
+export async function waitForFleetRotation(
+  client: Client,
+  jobId: string,
+  onProgress?: (progress: FleetRotationProgress) => void,
+  opts: WaitForFleetRotationOptions = {},
+): Promise<FleetRotationResult> {
+  const pollIntervalMs = opts.pollIntervalMs ?? 500;
+  const sleep = opts.sleep ?? ((d: number) => new Promise<void>((resolve) => setTimeout(resolve, d)));
+  const startedAtMs = Date.now();
+  const deadline = opts.timeoutMs !== undefined ? startedAtMs + opts.timeoutMs : Number.POSITIVE_INFINITY;
+  for (;;) {
+    let progress: FleetRotationProgress;
+    try {
+      progress = await describeFleetRotation(client, jobId);
+    } catch (err) {
+      // The batch's record can lag its start by a moment; anything else (or a lasting NOT_FOUND) is real.
+      const notFound = (err as { code?: number }).code === 5;
+      if (!notFound || Date.now() - startedAtMs > 10_000) throw err;
+      progress = { jobId, state: 'running', total: 0, completed: 0, failed: 0 };
+    }
+    onProgress?.(progress);
+    if (progress.state === 'completed' || progress.state === 'failed') {
+      return { ...progress, seconds: fleetRotationSeconds(progress, startedAtMs, Date.now()) };
+    }
+    if (Date.now() + pollIntervalMs > deadline) {
+      throw new OperationTimeoutError(
+        `fleet rotation ${jobId} still running after ${Math.round((Date.now() - startedAtMs) / 1000)}s ` +
+          `(${progress.completed}/${progress.total} signalled); it continues on the server: ` +
+          `\`temporal batch describe --job-id ${jobId}\``,
+      );
+    }
+    await sleep(pollIntervalMs);
+  }
 }

@@ -179,54 +179,64 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
   const issues: { field: string; message: string }[] = [];
   if (!result.success) {
     for (const i of result.error.issues) {
-      const field = i.path.join('.') || '(spec)';
       const message =
         i.code === 'unrecognized_keys'
           ? `unknown field(s) ${i.keys.join(', ')}; remove them`
           : i.code === 'invalid_type' && i.received === 'undefined'
             ? 'is required'
             : i.message;
-      issues.push({ field: i.code === 'unrecognized_keys' ? field : field, message });
+      issues.push({ field: i.path.join('.') || '(spec)', message });
     }
-    throw new AgentSpecError(issues);
   }
-  const s = result.data;
-  if (opts.knownNetworks) {
+  // The cross-field checks run on whatever parsed, so one call reports every bad field.
+  const raw = (normalisedInput ?? {}) as Record<string, any>;
+  const flagged = new Set(issues.map((i) => i.field.split('.')[0]));
+  const s = result.success ? result.data : undefined;
+  const network: unknown = s?.network ?? raw.network;
+  if (opts.knownNetworks && typeof network === 'string' && !flagged.has('network')) {
     const known = new Set<string>([...BUILT_IN_NETWORKS, ...opts.knownNetworks]);
-    if (!known.has(s.network)) {
+    if (!known.has(network)) {
       issues.push({
         field: 'network',
-        message: `unknown network "${s.network}"; use one of ${[...known].join(', ')} or configure it in LIT_NETWORKS_FILE`,
+        message: `unknown network "${network}"; use one of ${[...known].join(', ')} or configure it in LIT_NETWORKS_FILE`,
       });
     }
   }
-  if (s.mode === 'pkp' && !s.pkpPublicKey) {
+  const mode: unknown = s?.mode ?? raw.mode;
+  const pkpPublicKey: unknown = s?.pkpPublicKey ?? raw.pkpPublicKey;
+  if (mode === 'pkp' && !pkpPublicKey) {
     issues.push({
       field: 'pkpPublicKey',
       message: 'is required when mode is "pkp" (the PKP public key, 0x04…)',
     });
   }
-  if (s.mode === 'eoa' && s.pkpPublicKey) {
+  if (mode === 'eoa' && pkpPublicKey) {
     issues.push({
       field: 'pkpPublicKey',
       message: 'only applies to mode "pkp"; remove it or set mode to "pkp"',
     });
   }
-  const sessionTtlMs = s.sessionTtl ?? DEFAULT_SESSION_TTL_MS;
-  if (sessionTtlMs < MIN_SESSION_TTL_MS || sessionTtlMs > MAX_SESSION_TTL_MS) {
+  const sessionTtlMs =
+    s?.sessionTtl ??
+    (flagged.has('sessionTtl') ? undefined : durationOf(raw.sessionTtl)) ??
+    DEFAULT_SESSION_TTL_MS;
+  if (
+    !flagged.has('sessionTtl') &&
+    (sessionTtlMs < MIN_SESSION_TTL_MS || sessionTtlMs > MAX_SESSION_TTL_MS)
+  ) {
     issues.push({
       field: 'sessionTtl',
       message: `${formatDuration(sessionTtlMs)} is out of range; Lit nodes accept at least 1m and at most 30d`,
     });
   }
-  const renewBeforeMs = s.refresh?.renewBefore;
+  const renewBeforeMs = s?.refresh?.renewBefore;
   if (renewBeforeMs !== undefined && renewBeforeMs >= sessionTtlMs) {
     issues.push({
       field: 'refresh.renewBefore',
       message: `${formatDuration(renewBeforeMs)} must be shorter than the session TTL (${formatDuration(sessionTtlMs)})`,
     });
   }
-  if (issues.length) throw new AgentSpecError(issues);
+  if (issues.length || !s) throw new AgentSpecError(issues);
 
   const spec: AgentSpec = {
     agentId: s.agentId,
@@ -281,6 +291,11 @@ function fromNormalised(input: unknown): unknown {
     o.capacityDelegation = c;
   }
   return o;
+}
+
+function durationOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' ? parseDuration(v) : undefined;
 }
 
 export function formatDuration(msValue: number): string {

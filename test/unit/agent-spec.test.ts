@@ -95,3 +95,15 @@ describe('parseAgentSpec', () => {
     assert.doesNotThrow(() => parseAgentSpec({ ...base, network: 'devnet' }, { knownNetworks: ['devnet'] }));
   });
 });
+
+test('format errors and cross-field checks are reported together', () => {
+  assert.throws(
+    () =>
+      parseAgentSpec(
+        { agentId: 'a', network: 'nonet', mode: 'eoa', signer: `0x${'1'.repeat(64)}`, sessionTtl: '31d' },
+        { knownNetworks: [] },
+      ),
+    (err: AgentSpecError) =>
+      ['signer', 'network', 'sessionTtl'].every((f) => err.issues.some((i) => i.field === f)),
+  );
+});

@@ -12,8 +12,9 @@ export function register(program: Command): void {
       'run against a non-local Temporal without payload encryption (not recommended)',
     )
     .action(async (opts: { allowUnencrypted?: boolean }) => {
-      // Loaded lazily: the worker pulls in the Temporal runtime and the Lit SDK.
-      const { runWorkerFromEnv } = await import('../../worker');
+      // Loaded lazily (require, not import(): the CommonJS hook of a checkout resolves it) because
+      // the worker pulls in the Temporal runtime and the Lit SDK.
+      const { runWorkerFromEnv } = require('../../worker') as typeof import('../../worker');
       await runWorkerFromEnv(process.env, { allowUnencrypted: opts.allowUnencrypted });
     });
 }

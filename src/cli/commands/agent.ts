@@ -1,0 +1,490 @@
+/**
+ * `session-keeper agent start|stop|sigs|status|list`: one agent's lifecycle, its sigs and the
+ * fleet's state. Every sub-command takes the Temporal connection flags and `--output`.
+ */
+import fs from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import type {
+  AgentStatus,
+  AgentSummary,
+  BulkStartItem,
+  SessionKeeperClient,
+  StartAgentResult,
+} from '../../client';
+import { validateAgentSpec, validateAgentSpecs } from '../../client/validate';
+import { AgentSpecError } from '../../shared/agent-spec';
+import type { AgentSpec, ResourceAbility, SessionStatus } from '../../shared/types';
+import {
+  addConnectionOptions,
+  type ConnectionOptionValues,
+  durationArg,
+  positiveNumberArg,
+  withKeeperClient,
+} from '../connection-flags';
+import {
+  cell,
+  expiresIn,
+  type OutputFormat,
+  oneLineErrors,
+  outputOption,
+  printJson,
+  printLine,
+  relativeTime,
+  renderTable,
+} from '../output';
+
+export interface StartFlags {
+  network?: string;
+  mode?: string;
+  signer?: string;
+  pkpPublicKey?: string;
+  ttl?: string;
+  refreshAt?: string;
+  jitter?: number;
+  resources?: ResourceAbility[];
+  label?: Record<string, string>;
+  capacitySigner?: string;
+  capacityTokenId?: string;
+  capacityTtl?: string;
+}
+
+/** commander parser for `--resources resource=ability,resource=ability`. */
+export function parseResources(value: string): ResourceAbility[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.lastIndexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) {
+        throw new InvalidArgumentError(
+          `"${pair}" is not resource=ability, e.g. lit-accesscontrolcondition://*=access-control-condition-decryption`,
+        );
+      }
+      return { resource: pair.slice(0, eq), ability: pair.slice(eq + 1) };
+    });
+}
+
+function parseLabel(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value`);
+  return { ...(previous ?? {}), [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function parseJitter(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new InvalidArgumentError('must be a number between 0 and 0.5, e.g. 0.1 for ±10%');
+  }
+  return n;
+}
+
+/**
+ * Pure: `--refresh-at` is a fraction of the lifetime ("0.66") or a time before expiry ("2h").
+ * Range checks are left to `parseAgentSpec`, which reports them with every other bad field.
+ */
+export function parseRefreshAt(value: string): { fraction: number } | { renewBefore: string } {
+  const v = value.trim();
+  if (/^\d*\.\d+$/.test(v)) return { fraction: Number(v) };
+  return { renewBefore: v };
+}
+
+/** Pure: the spec input the flags describe (only what was given; defaults come from parseAgentSpec). */
+export function specInputFromFlags(agentId: string | undefined, f: StartFlags): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  if (agentId !== undefined) spec.agentId = agentId;
+  if (f.network !== undefined) spec.network = f.network;
+  if (f.mode !== undefined) spec.mode = f.mode;
+  if (f.signer !== undefined) spec.signer = f.signer;
+  if (f.pkpPublicKey !== undefined) spec.pkpPublicKey = f.pkpPublicKey;
+  if (f.ttl !== undefined) spec.sessionTtl = f.ttl;
+  if (f.refreshAt !== undefined || f.jitter !== undefined) {
+    spec.refresh = {
+      ...(f.refreshAt !== undefined ? parseRefreshAt(f.refreshAt) : {}),
+      ...(f.jitter !== undefined ? { jitter: f.jitter } : {}),
+    };
+  }
+  if (f.resources !== undefined) spec.resourceAbilityRequests = f.resources;
+  if (f.label !== undefined) spec.labels = f.label;
+  if (f.capacitySigner !== undefined || f.capacityTokenId !== undefined || f.capacityTtl !== undefined) {
+    spec.capacityDelegation = {
+      ...(f.capacitySigner !== undefined ? { signer: f.capacitySigner } : {}),
+      ...(f.capacityTokenId !== undefined ? { capacityTokenId: f.capacityTokenId } : {}),
+      ...(f.capacityTtl !== undefined ? { ttl: f.capacityTtl } : {}),
+    };
+  }
+  return spec;
+}
+
+const FLAG_FOR_FIELD: [RegExp, string][] = [
+  [/^agentId$/, '<agentId>'],
+  [/^network$/, '--network'],
+  [/^mode$/, '--mode'],
+  [/^signer$/, '--signer'],
+  [/^pkpPublicKey$/, '--pkp-public-key'],
+  [/^sessionTtl$/, '--ttl'],
+  [/^refresh\.(fraction|renewBefore)$/, '--refresh-at'],
+  [/^refresh\.jitter$/, '--jitter'],
+  [/^resourceAbilityRequests/, '--resources'],
+  [/^labels/, '--label'],
+  [/^capacityDelegation\.signer$/, '--capacity-signer'],
+  [/^capacityDelegation\.capacityTokenId$/, '--capacity-token-id'],
+  [/^capacityDelegation\.ttl$/, '--capacity-ttl'],
+];
+
+/** Pure: an `AgentSpecError` in terms of the command's flags, on one line. */
+export function specErrorForFlags(err: AgentSpecError): string {
+  const parts = err.issues.map((i) => {
+    const flag = FLAG_FOR_FIELD.find(([re]) => re.test(i.field))?.[1] ?? i.field;
+    return `${flag}: ${i.message}`;
+  });
+  return `invalid agent spec: ${parts.join('; ')}`;
+}
+
+/** Pure: the agents of a `--from-file` document: a JSON array of specs or `{"agents": [...]}`. */
+export function parseAgentsFile(text: string, file: string): unknown[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); expected [{"agentId": …}, …]`);
+  }
+  const list = Array.isArray(json) ? json : (json as { agents?: unknown })?.agents;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new Error(`${file} holds no agents; expected a JSON array of specs or {"agents": [...]}`);
+  }
+  return list;
+}
+
+function outcomeText(r: StartAgentResult): string {
+  switch (r.outcome) {
+    case 'started':
+      return `started agent ${r.agentId} (workflow ${r.workflowId}, run ${r.runId})`;
+    case 'already-running':
+      return `agent ${r.agentId} is already running with the same spec; nothing to do (run ${r.runId})`;
+    case 'replaced':
+      return `replaced agent ${r.agentId}: the old run was terminated, new run ${r.runId}`;
+  }
+}
+
+function statusRow(
+  s: Pick<
+    SessionStatus,
+    'agentId' | 'network' | 'state' | 'generation' | 'expiresAt' | 'refreshAt' | 'lastError'
+  >,
+  now: number,
+) {
+  return [
+    s.agentId,
+    s.network,
+    s.state,
+    s.generation,
+    expiresIn(s.expiresAt, now),
+    relativeTime(s.refreshAt, now),
+    s.lastError ? cell(`${s.lastError.type}: ${s.lastError.message}`) : '-',
+  ];
+}
+
+/** Status without the sigs themselves (bearer credentials do not belong in a status listing). */
+function publicStatus(s: SessionStatus & Partial<Pick<AgentStatus, 'workflowStatus' | 'running'>>) {
+  const { sessionSigs, ...rest } = s;
+  return { ...rest, nodes: sessionSigs ? Object.keys(sessionSigs).length : 0 };
+}
+
+async function fleetStatuses(keeper: SessionKeeperClient, query: string | undefined) {
+  const agents = await keeper.listAgents({ query });
+  const out: (SessionStatus & { workflowStatus?: string })[] = new Array(agents.length);
+  let next = 0;
+  const fromSummary = (a: AgentSummary): SessionStatus & { workflowStatus?: string } => ({
+    agentId: a.agentId,
+    network: a.network ?? '',
+    state: a.state ?? 'pending',
+    generation: a.generation ?? 0,
+    sessionSigs: null,
+    issuedAt: null,
+    expiresAt: a.expiresAt,
+    refreshAt: null,
+    nodeUrls: [],
+    workflowStatus: a.status,
+  });
+  await Promise.all(
+    Array.from({ length: Math.min(16, agents.length) }, async () => {
+      while (next < agents.length) {
+        const i = next++;
+        try {
+          out[i] = { ...(await keeper.querySessionStatus(agents[i].agentId)), workflowStatus: 'RUNNING' };
+        } catch {
+          out[i] = fromSummary(agents[i]);
+        }
+      }
+    }),
+  );
+  return out;
+}
+
+const STATUS_HEAD = ['agent', 'network', 'state', 'generation', 'expires in', 'refresh in', 'last error'];
+
+type Common = ConnectionOptionValues & { output: OutputFormat };
+
+function leaf(name: string, description: string): Command {
+  const cmd = new Command(name).description(description);
+  addConnectionOptions(cmd);
+  cmd.addOption(outputOption());
+  return oneLineErrors(cmd, `session-keeper agent ${name}`);
+}
+
+function startCommand(): Command {
+  return leaf(
+    'start',
+    'Start keeping session sigs fresh for an agent (idempotent; --replace to change its spec)',
+  )
+    .argument('[agentId]', 'the agent id (omit with --from-file)')
+    .option('--network <name>', 'Lit network: datil-dev, datil-test, datil, or one from LIT_NETWORKS_FILE')
+    .option('--mode <mode>', 'eoa (wallet-signed) or pkp (PKP session sigs)')
+    .option(
+      '--signer <ref>',
+      'where the worker finds the key: env:NAME or file:/absolute/path (never the key)',
+    )
+    .option('--pkp-public-key <hex>', 'the PKP public key, 0x04… (mode pkp)')
+    .option('--ttl <duration>', 'session lifetime, 1m-30d (default 24h)')
+    .option(
+      '--refresh-at <when>',
+      'refresh at a fraction of the lifetime (0.66) or this long before expiry (2h)',
+    )
+    .option('--jitter <fraction>', 'random ± jitter of the refresh time, 0-0.5 (default 0.1)', parseJitter)
+    .option(
+      '--resources <list>',
+      'resource=ability pairs, comma-separated (default lit-accesscontrolcondition://*=access-control-condition-decryption)',
+      parseResources,
+    )
+    .option('--label <key=value>', 'a label shown by `agent status` (repeatable)', parseLabel)
+    .option('--capacity-signer <ref>', 'key reference of the capacity credit owner (paid networks)')
+    .option('--capacity-token-id <id>', 'capacity credit NFT id')
+    .option('--capacity-ttl <duration>', 'lifetime of each capacity delegation (default 7d)')
+    .option('--replace', 'replace the agent if it runs with a different spec (terminates the old run)')
+    .option(
+      '--from-file <file>',
+      'start every agent of a JSON file ([spec, …]); the flags above are defaults for each',
+    )
+    .option('--concurrency <n>', 'with --from-file: starts in flight at once', positiveNumberArg, 16)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  session-keeper agent start agent-1 --network datil-dev --mode eoa --signer env:AGENT_1_KEY
+  session-keeper agent start agent-2 --network datil --mode pkp --signer file:/run/secrets/a2 \\
+      --pkp-public-key 0x04… --ttl 7d --refresh-at 12h --capacity-signer env:CAPACITY_OWNER_KEY
+  session-keeper agent start --from-file agents.json --network devnet`,
+    )
+    .action(
+      async (
+        agentId: string | undefined,
+        o: StartFlags & Common & { replace?: boolean; fromFile?: string; concurrency: number },
+      ) => {
+        if (o.fromFile && agentId) throw new Error('give either an agent id or --from-file, not both');
+        if (!o.fromFile && !agentId)
+          throw new Error(
+            'missing agent id: `session-keeper agent start <agentId> --network … --mode … --signer …`',
+          );
+        const defaults = specInputFromFlags(undefined, o);
+        // Validate before connecting: a bad spec fails fast and starts nothing, even with Temporal down.
+        let specs: AgentSpec[];
+        if (o.fromFile) {
+          let text: string;
+          try {
+            text = fs.readFileSync(o.fromFile, 'utf8');
+          } catch (err) {
+            throw new Error(`cannot read ${o.fromFile} (${(err as NodeJS.ErrnoException).code ?? err})`);
+          }
+          const inputs = parseAgentsFile(text, o.fromFile).map((entry) =>
+            entry && typeof entry === 'object' ? { ...defaults, ...(entry as object) } : entry,
+          );
+          specs = validateAgentSpecs(inputs);
+        } else {
+          try {
+            specs = [validateAgentSpec(specInputFromFlags(agentId, o))];
+          } catch (err) {
+            if (err instanceof AgentSpecError) throw new Error(specErrorForFlags(err));
+            throw err;
+          }
+        }
+        await withKeeperClient(o, async (keeper) => {
+          if (!o.fromFile) {
+            const result = await keeper.startAgent(specs[0], { replace: o.replace });
+            if (o.output === 'json')
+              printJson({
+                agentId: result.agentId,
+                workflowId: result.workflowId,
+                runId: result.runId,
+                outcome: result.outcome,
+              });
+            else printLine(outcomeText(result));
+            return;
+          }
+          const items: BulkStartItem[] = await keeper.startAgents(specs, {
+            replace: o.replace,
+            concurrency: o.concurrency,
+          });
+          if (o.output === 'json') {
+            printJson(
+              items.map((i) =>
+                i.result
+                  ? { agentId: i.agentId, outcome: i.result.outcome, runId: i.result.runId }
+                  : { agentId: i.agentId, outcome: 'error', error: i.error?.message },
+              ),
+            );
+          } else {
+            printLine(
+              renderTable(
+                ['agent', 'outcome', 'detail'],
+                items.map((i) => [
+                  i.agentId,
+                  i.result?.outcome ?? 'error',
+                  i.result ? i.result.runId : cell(i.error?.message, 100),
+                ]),
+              ),
+            );
+          }
+          const failed = items.filter((i) => i.error);
+          if (failed.length) {
+            throw new Error(
+              `${failed.length} of ${items.length} agents not started: ${failed
+                .slice(0, 3)
+                .map((f) => f.error?.message)
+                .join(' | ')}${failed.length > 3 ? ' | …' : ''}`,
+            );
+          }
+        });
+      },
+    );
+}
+
+function stopCommand(): Command {
+  return leaf(
+    'stop',
+    'Stop keeping sigs for an agent (its workflow completes; sigs already handed out stay valid until they expire)',
+  )
+    .argument('<agentId>')
+    .option('--wait', 'wait until the workflow has completed')
+    .option('--timeout <duration>', 'with --wait: give up after this long', durationArg, 60_000)
+    .option('--reason <text>', 'recorded in the workflow history')
+    .action(async (agentId: string, o: Common & { wait?: boolean; timeout: number; reason?: string }) => {
+      await withKeeperClient(o, async (keeper) => {
+        await keeper.stopAgent(agentId, { wait: o.wait, timeout: o.timeout, reason: o.reason });
+        if (o.output === 'json') printJson({ agentId, stopped: o.wait ? true : 'requested' });
+        else printLine(o.wait ? `agent ${agentId} stopped` : `asked agent ${agentId} to stop`);
+      });
+    });
+}
+
+function sigsCommand(): Command {
+  const cmd = new Command('sigs')
+    .description(
+      "Print the agent's session sigs as JSON, exactly the Lit SDK's sessionSigs argument (nothing else on stdout)",
+    )
+    .argument('<agentId>')
+    .option(
+      '--min-validity <duration>',
+      'fail unless the sigs stay valid at least this long',
+      durationArg,
+      120_000,
+    )
+    .option(
+      '--wait <duration>',
+      'wait up to this long for usable sigs (a new agent before its first mint)',
+      durationArg,
+      0,
+    );
+  addConnectionOptions(cmd);
+  cmd.addOption(outputOption('json').choices(['json']));
+  return oneLineErrors(cmd, 'session-keeper agent sigs')
+    .addHelpText(
+      'after',
+      `
+Example:
+  session-keeper agent sigs agent-1 --min-validity 10m > sigs.json
+  # then in the agent: litNodeClient.decrypt({ …, sessionSigs: JSON.parse(fs.readFileSync('sigs.json', 'utf8')) })`,
+    )
+    .action(async (agentId: string, o: Common & { minValidity: number; wait: number }) => {
+      await withKeeperClient(o, async (keeper) => {
+        const source = keeper.sessionSigsSource(agentId, {
+          minValidityMs: o.minValidity,
+          waitTimeoutMs: o.wait,
+        });
+        const sigs = await source.get();
+        process.stdout.write(`${JSON.stringify(sigs)}\n`);
+      });
+    });
+}
+
+function statusCommand(): Command {
+  return leaf(
+    'status',
+    'Show the sessions of one agent, or of every running agent (state, expiry, next refresh, last error)',
+  )
+    .argument('[agentId]')
+    .option('-q, --query <query>', 'without an agent id: only agents matching this visibility query')
+    .action(async (agentId: string | undefined, o: Common & { query?: string }) => {
+      await withKeeperClient(o, async (keeper) => {
+        const statuses: (SessionStatus & { workflowStatus?: string })[] = agentId
+          ? [await keeper.getStatus(agentId)]
+          : await fleetStatuses(keeper, o.query);
+        if (o.output === 'json') {
+          printJson(agentId ? publicStatus(statuses[0]) : statuses.map(publicStatus));
+          return;
+        }
+        const now = Date.now();
+        const rows = statuses.map((s) => statusRow(s, now));
+        if (agentId && statuses[0].workflowStatus && statuses[0].workflowStatus !== 'RUNNING') {
+          rows[0][2] = `${rows[0][2]} (workflow ${statuses[0].workflowStatus.toLowerCase()})`;
+        }
+        printLine(rows.length ? renderTable(STATUS_HEAD, rows) : 'no running agents');
+      });
+    });
+}
+
+function listCommand(): Command {
+  return leaf('list', 'List agents from their search attributes (no query to the workflows)')
+    .option(
+      '-q, --query <query>',
+      'visibility query, e.g. \'LitNetwork = "datil" AND LitSessionState = "degraded"\'',
+    )
+    .option('--all', 'include stopped and failed agents')
+    .option('--limit <n>', 'at most this many', positiveNumberArg, 10_000)
+    .action(async (o: Common & { query?: string; all?: boolean; limit: number }) => {
+      await withKeeperClient(o, async (keeper) => {
+        const agents = await keeper.listAgents({ query: o.query, includeClosed: o.all, limit: o.limit });
+        if (o.output === 'json') {
+          printJson(agents);
+          return;
+        }
+        const now = Date.now();
+        printLine(
+          agents.length
+            ? renderTable(
+                ['agent', 'network', 'state', 'generation', 'expires in', 'workflow'],
+                agents.map((a) => [
+                  a.agentId,
+                  a.network,
+                  a.state,
+                  a.generation,
+                  expiresIn(a.expiresAt, now),
+                  a.status.toLowerCase(),
+                ]),
+              )
+            : 'no agents match',
+        );
+      });
+    });
+}
+
+export function register(program: Command): void {
+  const agent = new Command('agent').description('Start, stop and inspect agents and their session sigs');
+  oneLineErrors(agent, 'session-keeper agent');
+  agent.addCommand(startCommand());
+  agent.addCommand(stopCommand());
+  agent.addCommand(sigsCommand());
+  agent.addCommand(statusCommand());
+  agent.addCommand(listCommand());
+  program.addCommand(agent);
+}
