@@ -123,3 +123,47 @@ export interface MintResult {
   /** Expiry of the capacity delegation auth sig embedded in the sigs, if any. */
   capacityDelegationExpiresAt?: string;
 }
+
+/** A rotation asked for (signal `rotate` or update `rotateNow`) and not yet started. */
+export interface PendingRotation {
+  reason?: string;
+  /** ISO time the first of the coalesced requests arrived. */
+  requestedAt: string;
+  /** ISO time the mint may start: arrival plus the random spread delay. */
+  notBefore: string;
+}
+
+/**
+ * What one run of the session refresh workflow hands to the next on continue-as-new: the current
+ * sigs and everything needed to go on exactly where the previous run stopped (no extra mint while
+ * the sigs are fresh, the backoff streak, a rotation that arrived but has not been done yet).
+ */
+export interface CarriedState {
+  state: SessionState;
+  generation: number;
+  sessionSigs: SessionSigsMap | null;
+  issuedAt: string | null;
+  expiresAt: string | null;
+  nodeUrls: string[];
+  capacityDelegationExpiresAt?: string;
+  /** Next planned mint (refresh, or retry while degraded/expired); null while failed. */
+  nextAttemptAt: string | null;
+  /** Consecutive failed attempts of the current streak; drives the backoff. 0 when healthy. */
+  failedAttempts: number;
+  lastError?: LastError;
+  pendingRotation?: PendingRotation;
+}
+
+/** Tuning of the session refresh workflow; every field has a default. */
+export interface SessionRefreshOptions {
+  /** Continue-as-new after this many mint attempts in one run (keeps histories short). Default 100. */
+  maxMintsPerRun?: number;
+}
+
+/** Input of the `sessionRefreshWorkflow` workflow. */
+export interface SessionRefreshInput {
+  spec: AgentSpec;
+  /** Set only by the workflow itself when it continues-as-new. */
+  carried?: CarriedState;
+  options?: SessionRefreshOptions;
+}

@@ -1,0 +1,414 @@
+/**
+ * The state of one agent's session, and every decision about it that does not need Temporal: when
+ * to mint next, how rotations coalesce, what a success or failure does, what the status shows and
+ * which search attributes changed. The workflow (session-refresh.ts) only waits, calls the activity
+ * and reports here. Time and randomness come from a `Clock`: the workflow's deterministic
+ * `Date.now`/`Math.random` in production, a fake in unit tests.
+ */
+import {
+  ApplicationFailure,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import {
+  LitAgentId,
+  LitNetwork,
+  LitSessionExpiresAt,
+  LitSessionGeneration,
+  LitSessionState,
+} from '../shared/search-attributes';
+import type {
+  AgentSpec,
+  CarriedState,
+  LastError,
+  MintRequest,
+  MintResult,
+  RotateRequest,
+  SessionRefreshOptions,
+  SessionSigsMap,
+  SessionState,
+  SessionStatus,
+} from '../shared/types';
+import { backoffDelay } from './backoff';
+import type { MintFailure } from './mint-failure';
+import { computeRefreshAt } from './refresh-policy';
+
+export const DEFAULT_MAX_MINTS_PER_RUN = 100;
+/** Floor on the wait after a success, so odd timestamps from the activity cannot cause a hot loop. */
+export const MIN_REFRESH_WAIT_MS = 1_000;
+
+export interface Clock {
+  now(): number;
+  random(): number;
+}
+
+/** Inside a workflow both are deterministic (replayed from history / seeded per run). */
+const workflowClock: Clock = { now: () => Date.now(), random: () => Math.random() };
+
+/** Why the run is ending. */
+export type Closing = 'stop' | 'continue-as-new';
+
+/** States worth a search attribute upsert; `refreshing` and `pending` are too short-lived. */
+const PUBLISHED_STATES: ReadonlySet<SessionState> = new Set(['degraded', 'expired', 'failed']);
+
+interface Pending {
+  reason?: string;
+  requestedAt: number;
+  notBefore: number;
+}
+
+export interface SessionInit {
+  spec: AgentSpec;
+  carried?: CarriedState;
+  options?: SessionRefreshOptions;
+  /** Search attribute values the run starts with (set by the client or copied on continue-as-new). */
+  published?: { state?: string; generation?: number };
+  clock?: Clock;
+}
+
+export class AgentSession {
+  readonly spec: AgentSpec;
+  state: SessionState = 'pending';
+  generation = 0;
+  closing: Closing | null = null;
+  attemptsThisRun = 0;
+
+  private sigs: SessionSigsMap | null = null;
+  private issuedAt: number | null = null;
+  private expiresAt: number | null = null;
+  private nodeUrls: string[] = [];
+  private capacityDelegationExpiresAt?: number;
+  /** Next planned refresh, or retry while degraded/expired; null while failed or minting. */
+  private nextAttemptAt: number | null;
+  private failedAttempts = 0;
+  private lastError?: LastError;
+  /** At most one: rotations requested before an attempt starts are all satisfied by it. */
+  private pending?: Pending;
+
+  // rotateNow bookkeeping. Attempts are numbered; an update is answered by the first attempt that
+  // starts after it arrived (its "ticket"), once that attempt succeeds or fails permanently.
+  private attemptSeq = 0;
+  private lastSuccessSeq = 0;
+  private lastPermanentFailureSeq = 0;
+
+  private readonly maxMintsPerRun: number;
+  private readonly clock: Clock;
+  private published: { state?: string; generation?: number };
+
+  constructor(init: SessionInit) {
+    this.spec = init.spec;
+    this.clock = init.clock ?? workflowClock;
+    const max = init.options?.maxMintsPerRun;
+    this.maxMintsPerRun =
+      max !== undefined && Number.isFinite(max) && max >= 1 ? Math.floor(max) : DEFAULT_MAX_MINTS_PER_RUN;
+    this.published = { ...init.published };
+    const c = init.carried;
+    // A fresh start mints at once; a continued run picks up its predecessor's plan.
+    this.nextAttemptAt = this.clock.now();
+    if (c) {
+      this.state = c.state;
+      this.generation = c.generation;
+      this.sigs = c.sessionSigs;
+      this.issuedAt = parseTime(c.issuedAt);
+      this.expiresAt = parseTime(c.expiresAt);
+      this.nodeUrls = [...c.nodeUrls];
+      this.capacityDelegationExpiresAt = parseTime(c.capacityDelegationExpiresAt) ?? undefined;
+      // Only a failed agent waits without a plan; anything else missing one mints now, never hangs.
+      this.nextAttemptAt = parseTime(c.nextAttemptAt) ?? (c.state === 'failed' ? null : this.clock.now());
+      this.failedAttempts = c.failedAttempts ?? 0;
+      this.lastError = c.lastError;
+      if (c.pendingRotation) {
+        this.pending = {
+          reason: c.pendingRotation.reason,
+          requestedAt: Date.parse(c.pendingRotation.requestedAt),
+          notBefore: Date.parse(c.pendingRotation.notBefore),
+        };
+      }
+    }
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  status(): SessionStatus {
+    const now = this.clock.now();
+    const valid = this.sigs !== null && this.expiresAt !== null && now < this.expiresAt;
+    return {
+      agentId: this.spec.agentId,
+      network: this.spec.network,
+      state: this.state,
+      generation: this.generation,
+      // Expired sigs are useless to an agent and would only mislead it.
+      sessionSigs: valid ? this.sigs : null,
+      issuedAt: toIso(this.issuedAt),
+      expiresAt: toIso(this.expiresAt),
+      refreshAt: toIso(this.nextMintAt()),
+      nodeUrls: [...this.nodeUrls],
+      ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
+    };
+  }
+
+  /** Rejects a `rotateNow` update before it is written to history (must stay synchronous). */
+  validateRotation(req?: RotateRequest): void {
+    if (this.closing) {
+      throw ApplicationFailure.create({
+        type: 'WorkflowClosing',
+        message: `the session workflow is ${this.closing === 'stop' ? 'stopping' : 'continuing as new'}; retry`,
+      });
+    }
+    const spread = req?.spreadMs;
+    if (spread !== undefined && !(typeof spread === 'number' && Number.isFinite(spread) && spread >= 0)) {
+      throw ApplicationFailure.create({
+        type: 'InvalidRotateRequest',
+        message: 'spreadMs must be a number ≥ 0',
+      });
+    }
+  }
+
+  /**
+   * Records a rotation request and returns its ticket (see `settled`). Requests coalesce: while one
+   * is pending, another one with a spread changes nothing, and one without a spread only pulls
+   * the pending rotation forward to now. So a fleet-wide rotate with a spread stays spread out.
+   */
+  requestRotation(req?: RotateRequest): number {
+    const now = this.clock.now();
+    const spread = validSpread(req?.spreadMs);
+    if (this.pending) {
+      if (spread === 0) this.pending.notBefore = Math.min(this.pending.notBefore, now);
+    } else {
+      const delay = spread > 0 ? Math.floor(this.clock.random() * spread) : 0;
+      this.pending = { reason: req?.reason, requestedAt: now, notBefore: now + delay };
+    }
+    return this.attemptSeq + 1;
+  }
+
+  close(why: Closing): void {
+    // A stop wins over a continue-as-new that is still draining.
+    if (this.closing !== 'stop') this.closing = why;
+  }
+
+  /** True once the ticket's rotation is done (or failed permanently), or the run is ending. */
+  settled(ticket: number): boolean {
+    return this.closing !== null || this.lastSuccessSeq >= ticket || this.lastPermanentFailureSeq >= ticket;
+  }
+
+  /** The `rotateNow` answer for a settled ticket: the new status, or the reason there is none. */
+  rotationOutcome(ticket: number): SessionStatus {
+    if (this.lastSuccessSeq >= ticket) return this.status();
+    if (this.lastPermanentFailureSeq >= ticket && this.lastError) {
+      throw ApplicationFailure.create({
+        type: this.lastError.type,
+        message: `rotation failed permanently: ${this.lastError.message}`,
+        nonRetryable: true,
+      });
+    }
+    // Closing: a continue-as-new carries the rotation over; a retry reaches the new run.
+    throw ApplicationFailure.create({
+      type: 'WorkflowClosing',
+      message:
+        this.closing === 'continue-as-new'
+          ? 'the workflow continued as new before the rotation finished; it is carried over, retry to wait for it'
+          : 'the session workflow stopped before the rotation finished',
+    });
+  }
+
+  // ---- scheduling -----------------------------------------------------------------------------
+
+  /** When the next mint starts: the planned refresh/retry or a pending rotation, whichever is first. */
+  nextMintAt(): number | null {
+    const times = [this.nextAttemptAt, this.pending?.notBefore ?? null].filter(
+      (t): t is number => t !== null,
+    );
+    return times.length ? Math.min(...times) : null;
+  }
+
+  mintDue(): boolean {
+    const at = this.nextMintAt();
+    return at !== null && at <= this.clock.now();
+  }
+
+  /** When the waiting loop must wake up by itself: the next mint, or expiry (so the state flips on time). */
+  nextWakeAt(): number | null {
+    const now = this.clock.now();
+    const times = [
+      this.nextMintAt(),
+      this.expiresAt !== null && this.expiresAt > now ? this.expiresAt : null,
+    ];
+    const future = times.filter((t): t is number => t !== null);
+    return future.length ? Math.min(...future) : null;
+  }
+
+  /** Attempts are counted, not successes: a long outage must not grow one run's history forever. */
+  runIsFull(): boolean {
+    return this.attemptsThisRun >= this.maxMintsPerRun;
+  }
+
+  // ---- attempts -------------------------------------------------------------------------------
+
+  beginAttempt(): MintRequest {
+    // Every rotation requested so far is satisfied by this attempt; later ones need another.
+    this.pending = undefined;
+    this.nextAttemptAt = null;
+    this.attemptSeq++;
+    this.attemptsThisRun++;
+    if (this.state === 'fresh') this.state = 'refreshing';
+    const s = this.spec;
+    return {
+      agentId: s.agentId,
+      network: s.network,
+      mode: s.mode,
+      signer: s.signer,
+      ...(s.pkpPublicKey ? { pkpPublicKey: s.pkpPublicKey } : {}),
+      resourceAbilityRequests: s.resourceAbilityRequests,
+      sessionTtlMs: s.sessionTtlMs,
+      ...(s.capacityDelegation ? { capacityDelegation: s.capacityDelegation } : {}),
+      generation: this.generation + 1,
+    };
+  }
+
+  succeeded(result: MintResult): void {
+    const now = this.clock.now();
+    const issuedAt = Date.parse(result.issuedAt);
+    const expiresAt = Date.parse(result.expiresAt);
+    if (!Number.isFinite(issuedAt) || !(expiresAt > now)) {
+      // Sigs that are already expired would be refreshed at once, again and again.
+      this.failed({
+        kind: 'transient',
+        type: 'InvalidMintResult',
+        message: `activity returned sigs issued ${result.issuedAt}, expiring ${result.expiresAt}`,
+      });
+      return;
+    }
+    const delegationExpiresAt = parseTime(result.capacityDelegationExpiresAt) ?? undefined;
+    this.generation++;
+    this.state = 'fresh';
+    this.sigs = result.sessionSigs;
+    this.issuedAt = issuedAt;
+    this.expiresAt = expiresAt;
+    this.nodeUrls = [...result.nodeUrls];
+    this.capacityDelegationExpiresAt = delegationExpiresAt;
+    // Recovery clears the error: `lastError` always describes the current trouble, never history.
+    this.failedAttempts = 0;
+    this.lastError = undefined;
+    this.lastSuccessSeq = this.attemptSeq;
+    const refreshAt = computeRefreshAt(
+      { issuedAtMs: issuedAt, expiresAtMs: expiresAt, capacityDelegationExpiresAtMs: delegationExpiresAt },
+      this.spec.refresh,
+      this.clock.random(),
+    );
+    this.nextAttemptAt = Math.max(refreshAt, now + MIN_REFRESH_WAIT_MS);
+  }
+
+  failed(failure: MintFailure): void {
+    const now = this.clock.now();
+    this.failedAttempts++;
+    this.lastError = {
+      type: failure.type,
+      message: failure.message,
+      at: toIso(now)!,
+      attempts: this.failedAttempts,
+    };
+    if (failure.kind === 'permanent') {
+      // No retry until someone fixes the cause and rotates: retrying cannot help and only costs.
+      this.state = 'failed';
+      this.nextAttemptAt = null;
+      this.lastPermanentFailureSeq = this.attemptSeq;
+      return;
+    }
+    // The current sigs keep being served while valid; the status says they are at risk.
+    this.state = this.isExpired(now) ? 'expired' : 'degraded';
+    this.nextAttemptAt = now + backoffDelay(this.failedAttempts, this.clock.random());
+  }
+
+  /** Flips to `expired` when the sigs ran out while waiting. True if the state changed. */
+  markExpiredIfDue(): boolean {
+    if (this.state !== 'fresh' && this.state !== 'degraded') return false;
+    if (!this.isExpired(this.clock.now())) return false;
+    this.state = 'expired';
+    return true;
+  }
+
+  // ---- continue-as-new and search attributes ----------------------------------------------------
+
+  carry(): CarriedState {
+    const carried: CarriedState = {
+      state: this.state,
+      generation: this.generation,
+      sessionSigs: this.sigs,
+      issuedAt: toIso(this.issuedAt),
+      expiresAt: toIso(this.expiresAt),
+      nodeUrls: [...this.nodeUrls],
+      nextAttemptAt: toIso(this.nextAttemptAt),
+      failedAttempts: this.failedAttempts,
+    };
+    if (this.capacityDelegationExpiresAt !== undefined) {
+      carried.capacityDelegationExpiresAt = toIso(this.capacityDelegationExpiresAt)!;
+    }
+    if (this.lastError) carried.lastError = { ...this.lastError };
+    if (this.pending) {
+      carried.pendingRotation = {
+        ...(this.pending.reason !== undefined ? { reason: this.pending.reason } : {}),
+        requestedAt: toIso(this.pending.requestedAt)!,
+        notBefore: toIso(this.pending.notBefore)!,
+      };
+    }
+    return carried;
+  }
+
+  /**
+   * The search attribute changes since the last call: all three session keys after a successful
+   * mint, only the state on a change to degraded/expired/failed, nothing otherwise.
+   */
+  takeSearchAttributeUpdates(): SearchAttributeUpdatePair[] {
+    let pairs: SearchAttributeUpdatePair[];
+    if (this.generation !== (this.published.generation ?? 0) && this.expiresAt !== null) {
+      pairs = [
+        { key: LitSessionState, value: this.state },
+        { key: LitSessionExpiresAt, value: new Date(this.expiresAt) },
+        { key: LitSessionGeneration, value: this.generation },
+      ];
+    } else if (this.state !== this.published.state && PUBLISHED_STATES.has(this.state)) {
+      pairs = [{ key: LitSessionState, value: this.state }];
+    } else {
+      return [];
+    }
+    this.published = { state: this.state, generation: this.generation };
+    return pairs;
+  }
+
+  private isExpired(now: number): boolean {
+    return this.expiresAt !== null && now >= this.expiresAt;
+  }
+}
+
+/** LitAgentId / LitNetwork when the starter did not set them (the client normally does). */
+export function missingIdentityAttributes(
+  spec: AgentSpec,
+  current: TypedSearchAttributes,
+): SearchAttributeUpdatePair[] {
+  const pairs: SearchAttributeUpdatePair[] = [];
+  if (current.get(LitAgentId) === undefined) pairs.push({ key: LitAgentId, value: spec.agentId });
+  if (current.get(LitNetwork) === undefined) pairs.push({ key: LitNetwork, value: spec.network });
+  return pairs;
+}
+
+/** What the run starts with, so it does not upsert values that are already there. */
+export function publishedSessionAttributes(current: TypedSearchAttributes): {
+  state?: string;
+  generation?: number;
+} {
+  return { state: current.get(LitSessionState), generation: current.get(LitSessionGeneration) };
+}
+
+function validSpread(ms: unknown): number {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+function parseTime(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : null;
+}
+
+function toIso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
