@@ -18,6 +18,8 @@ export interface LitNetworkTarget {
   clientConfig: LitNodeClientConfig;
   /** Where the latest blockhash comes from (`{blockhash, timestamp}`). */
   blockIndexerUrl: string;
+  /** Applied to a new client before it connects (custom networks point it at their indexer). */
+  prepare?: (client: LitNodeClientNodeJs) => void;
 }
 
 export interface PooledClient {
@@ -59,6 +61,8 @@ interface Entry {
   lastProbeAt: number;
   lastReport?: HandshakeReport;
   nodeUrls: string[];
+  /** Every Staking contract instance the SDK created: it leaks their event polling otherwise. */
+  stakingContracts: Set<{ removeAllListeners(): unknown }>;
 }
 
 interface PoolEvents {
@@ -107,7 +111,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     entry.healthy = false;
     const old = entry.client;
     entry.closing = true;
-    void old.disconnect().catch(() => undefined);
+    void disconnectFully(old, entry);
     this.entries.set(network, { ...this.createEntry(network), nodeUrls: entry.nodeUrls });
   }
 
@@ -140,7 +144,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       all.map(async (e) => {
         e.closing = true;
         await e.connecting?.catch(() => undefined);
-        await e.client.disconnect().catch(() => undefined);
+        await disconnectFully(e.client, e);
       }),
     );
   }
@@ -154,9 +158,16 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     const client = this.opts.createClient
       ? this.opts.createClient(target.clientConfig)
       : new LitNodeClientNodeJs(target.clientConfig);
-    // the SDK keeps the indexer URL in a private field.
-    (client as any)._blockHashUrl = target.blockIndexerUrl;
-    const entry: Entry = { target, client, healthy: false, closing: false, lastProbeAt: 0, nodeUrls: [] };
+    target.prepare?.(client);
+    const entry: Entry = {
+      target,
+      client,
+      healthy: false,
+      closing: false,
+      lastProbeAt: 0,
+      nodeUrls: [],
+      stakingContracts: new Set(),
+    };
     installResilientHandshake(client, this.handshakeTimeoutMs, (report) => {
       entry.lastReport = report;
       entry.lastProbeAt = this.now();
@@ -188,6 +199,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   }
 
   private recordNodes(entry: Entry, reason: NodeSetChange['reason']): void {
+    const contract = (entry.client as any)._stakingContract;
+    if (contract) entry.stakingContracts.add(contract);
     const after = [...entry.client.connectedNodes];
     const before = entry.nodeUrls;
     entry.nodeUrls = after;
@@ -224,6 +237,16 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       blockIndexerUrl: entry.target.blockIndexerUrl,
     };
   }
+}
+
+/**
+ * `disconnect()` only stops the listener of the latest Staking contract; after an epoch reconnect
+ * the SDK's earlier contract keeps polling the chain forever (and keeps the process alive).
+ */
+async function disconnectFully(client: LitNodeClientNodeJs, entry: Entry): Promise<void> {
+  await client.disconnect().catch(() => undefined);
+  for (const contract of entry.stakingContracts) contract.removeAllListeners();
+  entry.stakingContracts.clear();
 }
 
 function sameSet(a: string[], b: string[]): boolean {

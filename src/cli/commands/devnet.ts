@@ -6,9 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { DEFAULT_BLOCK_TIME_MS, DEFAULT_NETWORK_NAME, DEFAULT_NODES, defaultThreshold, startDevnet } from '../../devnet';
+import {
+  DEFAULT_BLOCK_TIME_MS,
+  DEFAULT_NETWORK_NAME,
+  DEFAULT_NODES,
+  defaultThreshold,
+  startDevnet,
+} from '../../devnet';
 import type { CustomNetworkConfig } from '../../devnet/lit-config';
 import { parseDuration } from '../../shared/agent-spec';
+import { oneLineErrors } from '../output';
 
 interface DevnetFlags {
   nodes: number;
@@ -22,7 +29,8 @@ interface DevnetFlags {
 function positiveInt(what: string, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > max) throw new InvalidArgumentError(`${what} must be an integer 1-${max}`);
+    if (!/^\d+$/.test(value) || n < 1 || n > max)
+      throw new InvalidArgumentError(`${what} must be an integer 1-${max}`);
     return n;
   };
 }
@@ -35,7 +43,8 @@ function port(value: string): number {
 
 function blockTime(value: string): number {
   const n = parseDuration(value);
-  if (n === undefined || n < 10) throw new InvalidArgumentError('must be a duration of at least 10ms, e.g. 2s, 500ms');
+  if (n === undefined || n < 10)
+    throw new InvalidArgumentError('must be a duration of at least 10ms, e.g. 2s, 500ms');
   return n;
 }
 
@@ -50,14 +59,20 @@ function networkName(value: string): string {
  * Adds (or replaces) this network in the worker's network config file, keeping any other
  * networks already there; written via a temporary file so a reader never sees half of it.
  */
-export async function writeNetworkConfig(file: string, name: string, network: CustomNetworkConfig): Promise<void> {
+export async function writeNetworkConfig(
+  file: string,
+  name: string,
+  network: CustomNetworkConfig,
+): Promise<void> {
   let doc: { networks?: Record<string, unknown> } = {};
   try {
     const existing = JSON.parse(await readFile(file, 'utf8')) as unknown;
     if (existing && typeof existing === 'object' && !Array.isArray(existing)) doc = existing as typeof doc;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`cannot update ${file}: it exists but is not a JSON network config (${(e as Error).message})`);
+      throw new Error(
+        `cannot update ${file}: it exists but is not a JSON network config (${(e as Error).message})`,
+      );
     }
   }
   const networks = doc.networks && typeof doc.networks === 'object' ? doc.networks : {};
@@ -68,17 +83,28 @@ export async function writeNetworkConfig(file: string, name: string, network: Cu
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('devnet')
-    .description('Run a local Lit network (chain RPC, block indexer, nodes, admin API) on 127.0.0.1 until stopped')
+    .description(
+      'Run a local Lit network (chain RPC, block indexer, nodes, admin API) on 127.0.0.1 until stopped',
+    )
     .option('--nodes <n>', 'number of nodes', positiveInt('nodes', 255), DEFAULT_NODES)
-    .option('--threshold <t>', 'signature shares needed (default: 2/3 of the nodes, rounded up)', positiveInt('threshold', 255))
+    .option(
+      '--threshold <t>',
+      'signature shares needed (default: 2/3 of the nodes, rounded up)',
+      positiveInt('threshold', 255),
+    )
     .addOption(
       new Option('--block-time <duration>', 'time between blocks, e.g. 2s or 200ms')
         .argParser(blockTime)
         .default(DEFAULT_BLOCK_TIME_MS, '2s'),
     )
-    .option('--port <port>', 'base port: RPC P, block indexer P+1, admin P+2, nodes P+3…; 0 = ephemeral', port, 0)
+    .option(
+      '--port <port>',
+      'base port: RPC P, block indexer P+1, admin P+2, nodes P+3…; 0 = ephemeral',
+      port,
+      0,
+    )
     .option('--write-config <file>', "write the worker's custom-network config for this devnet to FILE")
     .option('--network-name <name>', 'network name in the written config', networkName, DEFAULT_NETWORK_NAME)
     .addHelpText(
@@ -103,7 +129,10 @@ Example:
       if (threshold > flags.nodes) {
         throw new InvalidArgumentError(`--threshold ${threshold} is more than --nodes ${flags.nodes}`);
       }
-      const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { component: 'devnet' } }, pino.destination({ dest: 2, sync: true }));
+      const logger = pino(
+        { level: process.env.LOG_LEVEL ?? 'info', base: { component: 'devnet' } },
+        pino.destination({ dest: 2, sync: true }),
+      );
       const devnet = await startDevnet({
         nodes: flags.nodes,
         threshold,
@@ -131,4 +160,5 @@ Example:
       logger.flush();
       process.exit(0);
     });
+  oneLineErrors(cmd, 'session-keeper devnet');
 }

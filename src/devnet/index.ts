@@ -1,0 +1,399 @@
+/**
+ * A local Lit network ("devnet") the stock Lit SDK connects to with litNetwork `custom`: a chain
+ * JSON-RPC endpoint with the Staking contract, a block indexer, N nodes holding shares of a BLS
+ * threshold key, a PKP registry and an admin API — plus fault injection for chaos tests.
+ *
+ * Ports: with `basePort` P the chain RPC listens on P, the block indexer on P+1, the admin API on
+ * P+2 and node i (0-based) on P+3+i; with P = 0 every server takes an ephemeral port.
+ */
+
+import { EventEmitter } from 'node:events';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { bytesToHex } from '@noble/hashes/utils';
+import { ethers } from 'ethers';
+import { AdminApi } from './admin-api';
+import { type Block, BlockClock } from './block-clock';
+import { BlockIndexer } from './block-indexer';
+import { BlsNetworkKey, MAX_SHARE_INDEX } from './bls-threshold';
+import { Chain } from './chain';
+import {
+  BlockhashAdvertiser,
+  type ChainFaults,
+  type FaultMode,
+  type FaultSpec,
+  NO_FAULT,
+  parseChainFaults,
+  parseFaultSpec,
+} from './faults';
+import { LOOPBACK } from './http-util';
+import type { CustomNetworkConfig } from './lit-config';
+import { type DevnetLogger, SILENT_LOGGER } from './logger';
+import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
+import { type PkpInfo, PkpRegistry } from './pkp-registry';
+import { STAKING_STATES, StakingContract } from './staking';
+import {
+  type DevnetControl,
+  type DevnetInfo,
+  type DevnetStats,
+  DevnetUsageError,
+  type EpochChange,
+} from './types';
+
+export type { Block } from './block-clock';
+export type { ChainFaults, FaultMode, FaultSpec, NodeEndpoint } from './faults';
+export type { CustomNetworkConfig, LitClientSetup } from './lit-config';
+export { litNodeClientConfigFor } from './lit-config';
+export { litErrorCodeOf } from './lit-errors';
+export type { NodeRequestEvent, NodeResponseEvent, NodeStats } from './node-server';
+export type { PkpInfo } from './pkp-registry';
+export type { DevnetInfo, DevnetStats, EpochChange } from './types';
+
+export interface StartDevnetOptions {
+  /** Number of nodes (default 3). */
+  nodes?: number;
+  /** Shares needed to sign; the Staking contract's minNodeCount (default ⌈2N/3⌉, 2 of 3). */
+  threshold?: number;
+  /** Interval between blocks (default 2000 ms). */
+  blockTimeMs?: number;
+  /** First of the consecutive ports to listen on; 0 or absent = ephemeral ports. */
+  basePort?: number;
+  chainId?: number;
+  /** Epoch length reported by the Staking contract (default 3600 s). */
+  epochLengthSec?: number;
+  /** Age of the genesis block (default 45 days, older than any acceptable nonce). */
+  genesisAgeMs?: number;
+  logger?: DevnetLogger;
+}
+
+export const DEFAULT_NODES = 3;
+export const DEFAULT_BLOCK_TIME_MS = 2000;
+export const DEFAULT_CHAIN_ID = 31337;
+export const DEFAULT_NETWORK_NAME = 'devnet';
+/** Fixed so a worker's network config stays valid across devnet restarts. */
+export const DEVNET_STAKING_ADDRESS = ethers.utils.getAddress(
+  ethers.utils.hexDataSlice(ethers.utils.id('lit-session-keeper devnet Staking'), 12),
+);
+
+export function defaultThreshold(nodes: number): number {
+  return Math.max(1, Math.ceil((2 * nodes) / 3));
+}
+
+export interface DevnetEvents {
+  /** A request reached a node (before any fault applied). */
+  request: [NodeRequestEvent];
+  /** A node answered a request. */
+  response: [NodeResponseEvent];
+}
+
+export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl {
+  readonly rpcUrl: string;
+  readonly stakingAddress: string;
+  readonly blockIndexerUrl: string;
+  readonly networkPublicKey: string;
+  readonly adminUrl: string;
+  readonly threshold: number;
+
+  private constructor(
+    private readonly parts: {
+      clock: BlockClock;
+      chain: Chain;
+      staking: StakingContract;
+      indexer: BlockIndexer;
+      advertiser: BlockhashAdvertiser;
+      admin: AdminApi;
+      key: BlsNetworkKey;
+      pkps: PkpRegistry;
+      nodes: LitNodeServer[];
+      hdRootPubkeys: string[];
+      basePort: number;
+      log: DevnetLogger;
+    },
+    urls: { rpcUrl: string; blockIndexerUrl: string; adminUrl: string },
+  ) {
+    super();
+    this.rpcUrl = urls.rpcUrl;
+    this.blockIndexerUrl = urls.blockIndexerUrl;
+    this.adminUrl = urls.adminUrl;
+    this.stakingAddress = parts.staking.address;
+    this.networkPublicKey = parts.key.publicKeyHex;
+    this.threshold = parts.key.threshold;
+  }
+
+  /** @internal use `startDevnet`. */
+  static async start(opts: StartDevnetOptions = {}): Promise<Devnet> {
+    const nodeCount = opts.nodes ?? DEFAULT_NODES;
+    if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_SHARE_INDEX) {
+      throw new DevnetUsageError(
+        `nodes must be an integer between 1 and ${MAX_SHARE_INDEX}, got ${opts.nodes}`,
+      );
+    }
+    const threshold = opts.threshold ?? defaultThreshold(nodeCount);
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > nodeCount) {
+      throw new DevnetUsageError(
+        `threshold must be an integer between 1 and the node count ${nodeCount}, got ${threshold}`,
+      );
+    }
+    const basePort = opts.basePort ?? 0;
+    if (!Number.isInteger(basePort) || basePort < 0 || basePort + 3 + nodeCount > 65535) {
+      throw new DevnetUsageError(
+        `port must be 0 or a base port leaving room for ${3 + nodeCount} ports, got ${basePort}`,
+      );
+    }
+    const log = opts.logger ?? SILENT_LOGGER;
+    const clock = new BlockClock({
+      blockTimeMs: opts.blockTimeMs ?? DEFAULT_BLOCK_TIME_MS,
+      genesisAgeMs: opts.genesisAgeMs,
+    });
+    const staking = new StakingContract({
+      address: DEVNET_STAKING_ADDRESS,
+      minNodeCount: threshold,
+      epochLengthSec: opts.epochLengthSec ?? 3600,
+      nowSec: Math.floor(Date.now() / 1000),
+    });
+    const chain = new Chain({ chainId: opts.chainId ?? DEFAULT_CHAIN_ID, clock, staking });
+    const advertiser = new BlockhashAdvertiser(clock);
+    const indexer = new BlockIndexer(advertiser);
+    const key = BlsNetworkKey.generate(threshold);
+    const pkps = new PkpRegistry();
+    const hdRootPubkeys = [0, 1].map(() =>
+      bytesToHex(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)),
+    );
+    const nodes: LitNodeServer[] = [];
+    // The admin API needs the devnet and the devnet needs the admin URL; this indirection breaks the cycle.
+    let self: Devnet | undefined;
+    const admin = new AdminApi(
+      {
+        info: () => self!.info(),
+        stats: () => self!.stats(),
+        mintPkp: (a) => self!.mintPkp(a),
+        setFault: (n, f) => self!.setFault(n, f),
+        setChainFaults: (f) => self!.setChainFaults(f),
+        advanceEpoch: (o) => self!.advanceEpoch(o),
+      },
+      log,
+    );
+    const port = (offset: number) => (basePort ? basePort + offset : 0);
+    const started: { close(): Promise<void> }[] = [];
+    try {
+      const rpcUrl = await chain.start(port(0));
+      started.push(chain);
+      const blockIndexerUrl = await indexer.start(port(1));
+      started.push(indexer);
+      const adminUrl = await admin.start(port(2));
+      started.push(admin);
+      const parts = {
+        clock,
+        chain,
+        staking,
+        indexer,
+        advertiser,
+        admin,
+        key,
+        pkps,
+        nodes,
+        hdRootPubkeys,
+        basePort,
+        log,
+      };
+      self = new Devnet(parts, { rpcUrl, blockIndexerUrl, adminUrl });
+      for (let i = 0; i < nodeCount; i++) {
+        started.push(await self.startNode());
+      }
+      staking.setValidators(nodes.map((n) => self!.validatorOf(n)));
+      clock.start();
+      log.info(
+        { rpcUrl, blockIndexerUrl, adminUrl, nodes: nodes.map((n) => n.url), threshold },
+        'devnet started',
+      );
+      return self;
+    } catch (e) {
+      clock.stop();
+      await Promise.allSettled(started.map((s) => s.close()));
+      throw e;
+    }
+  }
+
+  /** URLs of the nodes in the current validator set. */
+  get nodeUrls(): string[] {
+    return this.activeNodes().map((n) => n.url);
+  }
+
+  get epoch(): number {
+    return this.parts.staking.epoch.number;
+  }
+
+  info(): DevnetInfo {
+    return {
+      rpcUrl: this.rpcUrl,
+      stakingAddress: this.stakingAddress,
+      blockIndexerUrl: this.blockIndexerUrl,
+      nodeUrls: this.nodeUrls,
+      networkPublicKey: this.networkPublicKey,
+      adminUrl: this.adminUrl,
+    };
+  }
+
+  /** The custom-network entry a worker needs (what `--write-config` writes). */
+  networkConfig(): Required<CustomNetworkConfig> {
+    return {
+      rpcUrl: this.rpcUrl,
+      stakingAddress: this.stakingAddress,
+      blockIndexerUrl: this.blockIndexerUrl,
+      minNodeCount: this.threshold,
+    };
+  }
+
+  mintPkp(permittedAddresses: string[]): PkpInfo {
+    try {
+      return this.parts.pkps.mint(permittedAddresses);
+    } catch (e) {
+      throw new DevnetUsageError((e as Error).message);
+    }
+  }
+
+  /** Lets `address` control the PKP too (or, with `permitted` false, no longer). */
+  setPkpController(publicKey: string, address: string, permitted = true): void {
+    try {
+      if (permitted) this.parts.pkps.addPermittedAddress(publicKey, address);
+      else this.parts.pkps.removePermittedAddress(publicKey, address);
+    } catch (e) {
+      throw new DevnetUsageError((e as Error).message);
+    }
+  }
+
+  /** Sets node `node`'s fault (`'none'` clears it). Node indices are stable 0-based ids. */
+  async setFault(node: number, fault: FaultSpec | FaultMode): Promise<void> {
+    const target = this.parts.nodes[node];
+    if (!target)
+      throw new DevnetUsageError(`no node with index ${node} (nodes 0..${this.parts.nodes.length - 1})`);
+    await target.setFault(parseFaultSpec(fault));
+  }
+
+  async clearFaults(): Promise<void> {
+    await Promise.all(this.parts.nodes.map((n) => n.setFault(NO_FAULT)));
+    this.parts.advertiser.setStale(false);
+  }
+
+  setChainFaults(faults: ChainFaults | { staleBlockhash: boolean | 'unknown' | 'expired' }): void {
+    const parsed = parseChainFaults(faults);
+    this.parts.advertiser.setStale(parsed.staleBlockhash);
+    this.parts.log.info({ chainFaults: parsed }, 'chain faults set');
+  }
+
+  /**
+   * Starts the next epoch, optionally dropping a node from the validator set (it keeps serving,
+   * as a node leaving the set would until it shuts down) and/or adding a fresh node holding a
+   * new share of the same network key. Announced the way Lit's Staking contract does, with
+   * `StateChanged` events (NextValidatorSetLocked, ReadyForNextEpoch, Active) in a new block.
+   */
+  async advanceEpoch(opts: { dropNode?: number; addNode?: boolean } = {}): Promise<EpochChange> {
+    const { nodes, staking, chain } = this.parts;
+    let dropped: LitNodeServer | undefined;
+    if (opts.dropNode !== undefined) {
+      dropped = nodes[opts.dropNode];
+      if (!dropped?.active) throw new DevnetUsageError(`node ${opts.dropNode} is not in the validator set`);
+    }
+    const added = opts.addNode ? await this.startNode() : undefined;
+    if (dropped) dropped.active = false;
+    staking.setValidators(this.activeNodes().map((n) => this.validatorOf(n)));
+    const epoch = staking.advanceEpoch(Math.floor(Date.now() / 1000));
+    const events = [
+      STAKING_STATES.NextValidatorSetLocked,
+      STAKING_STATES.ReadyForNextEpoch,
+      STAKING_STATES.Active,
+    ].map((s) => staking.stateChangedEvent(s));
+    const block = chain.emitEvents(staking.address, events);
+    const change: EpochChange = {
+      epoch,
+      nodeUrls: this.nodeUrls,
+      ...(added ? { addedNodeUrl: added.url } : {}),
+      ...(dropped ? { droppedNodeUrl: dropped.url } : {}),
+      blockNumber: block.number,
+    };
+    this.parts.log.info(change, 'epoch advanced');
+    return change;
+  }
+
+  stats(): DevnetStats {
+    const nodes = this.parts.nodes.map((n) => n.stats());
+    const sum = (pick: (s: (typeof nodes)[number]) => Record<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const s of nodes) for (const [k, v] of Object.entries(pick(s))) out[k] = (out[k] ?? 0) + v;
+      return out;
+    };
+    return {
+      epoch: this.epoch,
+      threshold: this.threshold,
+      blockNumber: this.parts.clock.latest().number,
+      nodeUrls: this.nodeUrls,
+      chainFaults: { staleBlockhash: this.parts.advertiser.staleBlockhash },
+      nodes,
+      totals: { requests: sum((s) => s.requests), successes: sum((s) => s.successes) },
+      blockIndexerRequests: this.parts.indexer.requests,
+      rpc: { ...this.parts.chain.rpcCounts },
+    };
+  }
+
+  latestBlock(): Block {
+    return this.parts.clock.latest();
+  }
+
+  /** The block with this hash, if this chain issued it. */
+  blockByHash(hash: string): Block | undefined {
+    return this.parts.clock.byHash(hash);
+  }
+
+  /** Resolves when the chain issues its next block. */
+  nextBlock(): Promise<Block> {
+    return this.parts.clock.nextBlock();
+  }
+
+  /** A block hash this chain issued more than 30 days ago (nodes refuse it as a nonce). */
+  expiredBlockhash(): string {
+    return this.parts.clock.genesis().hash;
+  }
+
+  async close(): Promise<void> {
+    const { clock, admin, nodes, indexer, chain, log } = this.parts;
+    clock.stop();
+    await Promise.allSettled([admin.close(), indexer.close(), chain.close(), ...nodes.map((n) => n.close())]);
+    log.info({}, 'devnet stopped');
+  }
+
+  private activeNodes(): LitNodeServer[] {
+    return this.parts.nodes.filter((n) => n.active);
+  }
+
+  private validatorOf(n: LitNodeServer) {
+    const port = Number(new URL(n.url).port);
+    return { host: LOOPBACK, port, nodeAddress: n.chainAddress };
+  }
+
+  private async startNode(): Promise<LitNodeServer> {
+    const { nodes, key, clock, advertiser, pkps, hdRootPubkeys, basePort, staking, log } = this.parts;
+    const index = nodes.length;
+    if (index + 1 > MAX_SHARE_INDEX)
+      throw new DevnetUsageError(`a devnet holds at most ${MAX_SHARE_INDEX} nodes`);
+    const node = new LitNodeServer({
+      index,
+      chainAddress: ethers.Wallet.createRandom().address,
+      share: key.share(index + 1),
+      clock,
+      advertiser,
+      pkps,
+      hdRootPubkeys,
+      currentEpoch: () => staking.epoch.number,
+      logger: log,
+    });
+    node.on('request', (e) => this.emit('request', e));
+    node.on('response', (e) => this.emit('response', e));
+    await node.start(basePort ? basePort + 3 + index : 0);
+    nodes.push(node);
+    return node;
+  }
+}
+
+/** Starts a devnet; `close()` it when done (tests: in `after`). */
+export function startDevnet(opts: StartDevnetOptions = {}): Promise<Devnet> {
+  return Devnet.start(opts);
+}

@@ -1,0 +1,469 @@
+/**
+ * One Lit node of the devnet: its own HTTP server on loopback answering the three endpoints the
+ * SDK's session flows use — `/web/handshake/`, `/web/sign_session_key/v1` and
+ * `/web/encryption/sign/` — with real BLS threshold signature shares, Lit's checks and Lit's
+ * error bodies. Faults (down, hang, latency, 500, 429) are applied here, per node.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ethers } from 'ethers';
+import { SiweMessage } from 'siwe';
+import {
+  type ConditionKind,
+  canonicalizeConditions,
+  evaluateConditions,
+  hashConditions,
+} from './access-control';
+import type { BlockClock } from './block-clock';
+import { type BlsKeyShare, litSessionSigningHash, signShare } from './bls-threshold';
+import {
+  type BlockhashAdvertiser,
+  type FaultSpec,
+  faultApplies,
+  NO_FAULT,
+  type NodeEndpoint,
+} from './faults';
+import { BodyError, closeServer, LOOPBACK, listen, readJson, sendJson } from './http-util';
+import { LitNodeError, litError, litErrorBody } from './lit-errors';
+import { type DevnetLogger, SILENT_LOGGER } from './logger';
+import type { PkpRegistry } from './pkp-registry';
+import { type Attenuations, encodeRecap, extractRecaps, mergeAttenuations, recapStatement } from './recap';
+import { type SessionSig, verifySessionSig } from './session-sig-verifier';
+import { checkNonceBlock, checkSessionSiweTimes, parseSiwe, verifyEthWalletAccessToken } from './siwe-checks';
+
+export const AUTH_METHOD_TYPE_ETH_WALLET = 1;
+/** Lit's node adds the resolved auth context to PKP session SIWEs under this resource. */
+const RESOLVED_AUTH_CONTEXT_RESOURCE = 'lit-resolvedauthcontext://*';
+const ACC_PREFIX = 'lit-accesscontrolcondition';
+const DECRYPTION = 'access-control-condition-decryption';
+
+export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
+  '/web/handshake': 'handshake',
+  '/web/handshake/': 'handshake',
+  '/web/sign_session_key/v1': 'sign_session_key',
+  '/web/encryption/sign': 'encryption_sign',
+  '/web/encryption/sign/': 'encryption_sign',
+};
+
+type Counts = Record<NodeEndpoint | 'other', number>;
+
+export interface NodeStats {
+  index: number;
+  url: string;
+  shareIndex: number;
+  active: boolean;
+  listening: boolean;
+  fault: FaultSpec;
+  /** Requests that reached the node, by endpoint (whatever the outcome). */
+  requests: Counts;
+  /** Requests answered 200 with a result. */
+  successes: Counts;
+  /** Error answers by Lit error code. */
+  errors: Record<string, number>;
+}
+
+/** Emitted as `request` when a request reaches the node, before any fault applies. */
+export interface NodeRequestEvent {
+  node: number;
+  endpoint: NodeEndpoint | 'other';
+}
+
+/** Emitted as `response` when the node answers (hung requests never are). */
+export interface NodeResponseEvent extends NodeRequestEvent {
+  status: number;
+  errorCode?: string;
+}
+
+export interface LitNodeDeps {
+  /** Stable 0-based id of the node within the devnet. */
+  index: number;
+  /** The node's on-chain identity (`nodeAddress` of its validator struct). */
+  chainAddress: string;
+  share: BlsKeyShare;
+  clock: BlockClock;
+  advertiser: BlockhashAdvertiser;
+  pkps: PkpRegistry;
+  hdRootPubkeys: string[];
+  currentEpoch: () => number;
+  now?: () => number;
+  logger?: DevnetLogger;
+}
+
+const emptyCounts = (): Counts => ({ handshake: 0, sign_session_key: 0, encryption_sign: 0, other: 0 });
+
+export class LitNodeServer extends EventEmitter<{
+  request: [NodeRequestEvent];
+  response: [NodeResponseEvent];
+}> {
+  readonly index: number;
+  readonly chainAddress: string;
+  readonly share: BlsKeyShare;
+  /** Whether the node is in the current validator set (dropped nodes keep serving). */
+  active = true;
+  private readonly deps: LitNodeDeps;
+  private readonly now: () => number;
+  private readonly log: DevnetLogger;
+  /** The node's communication key, reported in handshakes. */
+  private readonly serverPublicKey = randomBytes(32).toString('hex');
+  private readonly server: Server;
+  private port = 0;
+  private faultSpec: FaultSpec = NO_FAULT;
+  private readonly hung = new Set<Socket>();
+  private readonly answeredCodes = new WeakMap<ServerResponse, string>();
+  private readonly delays = new Set<NodeJS.Timeout>();
+  private readonly counts = {
+    requests: emptyCounts(),
+    successes: emptyCounts(),
+    errors: {} as Record<string, number>,
+  };
+
+  constructor(deps: LitNodeDeps) {
+    super();
+    this.deps = deps;
+    this.index = deps.index;
+    this.chainAddress = deps.chainAddress;
+    this.share = deps.share;
+    this.now = deps.now ?? Date.now;
+    this.log = deps.logger ?? SILENT_LOGGER;
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+  }
+
+  get url(): string {
+    return `http://${LOOPBACK}:${this.port}`;
+  }
+
+  /** `host:port`, what session sigs must name as `nodeAddress`. */
+  get hostPort(): string {
+    return `${LOOPBACK}:${this.port}`;
+  }
+
+  get fault(): FaultSpec {
+    return this.faultSpec;
+  }
+
+  async start(port: number): Promise<string> {
+    this.port = await listen(this.server, port);
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    this.releaseHung();
+    for (const t of this.delays) clearTimeout(t);
+    this.delays.clear();
+    await closeServer(this.server);
+  }
+
+  /** Applies a fault; `down` really stops listening, leaving `down` listens on the same port again. */
+  async setFault(spec: FaultSpec): Promise<void> {
+    const wasDown = this.faultSpec.mode === 'down';
+    this.faultSpec = spec;
+    if (spec.mode !== 'hang') this.releaseHung();
+    if (spec.mode === 'down' && !wasDown) {
+      await closeServer(this.server);
+    } else if (spec.mode !== 'down' && wasDown) {
+      await listen(this.server, this.port);
+    }
+    this.log.info({ node: this.index, fault: spec }, 'node fault set');
+  }
+
+  stats(): NodeStats {
+    return {
+      index: this.index,
+      url: this.url,
+      shareIndex: this.share.index,
+      active: this.active,
+      listening: this.server.listening,
+      fault: this.faultSpec,
+      requests: { ...this.counts.requests },
+      successes: { ...this.counts.successes },
+      errors: { ...this.counts.errors },
+    };
+  }
+
+  /** Connections held by `hang` are cut when the fault ends, so clients see them fail. */
+  private releaseHung(): void {
+    for (const socket of this.hung) socket.destroy();
+    this.hung.clear();
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const endpoint: NodeEndpoint | 'other' = NODE_ROUTES[path] ?? 'other';
+    const correlationId = String(
+      req.headers['x-request-id'] ?? `lit_devnet_${randomBytes(6).toString('hex')}`,
+    );
+    this.counts.requests[endpoint]++;
+    this.emit('request', { node: this.index, endpoint });
+    res.once('finish', () => {
+      const errorCode = this.answeredCodes.get(res);
+      this.emit('response', {
+        node: this.index,
+        endpoint,
+        status: res.statusCode,
+        ...(errorCode ? { errorCode } : {}),
+      });
+    });
+    const fault = this.faultSpec;
+    if (faultApplies(fault, endpoint)) {
+      if (fault.mode === 'hang') {
+        this.hung.add(req.socket);
+        req.socket.once('close', () => this.hung.delete(req.socket));
+        return;
+      }
+      if (fault.mode === 'latency') {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            this.delays.delete(t);
+            resolve();
+          }, fault.latencyMs ?? 0);
+          this.delays.add(t);
+        });
+        if (res.destroyed) return;
+      }
+      if (fault.mode === 'error500') {
+        this.fail(res, litError('NodeSystemFault', 'injected fault: node system fault'), correlationId);
+        return;
+      }
+      if (fault.mode === 'error429') {
+        this.fail(
+          res,
+          litError('NodeConcurrencyOverload', 'injected fault: concurrency limit reached, retry later'),
+          correlationId,
+        );
+        return;
+      }
+    }
+    if (endpoint === 'other') {
+      sendJson(res, 404, { error: `no such endpoint ${req.method} ${path}` });
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { error: `use POST for ${path}` });
+      return;
+    }
+    try {
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (e) {
+        throw litError('NodeBadInput', e instanceof BodyError ? e.message : 'unreadable request body');
+      }
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw litError('NodeBadInput', 'request body must be a JSON object');
+      }
+      const result =
+        endpoint === 'handshake'
+          ? this.handshake()
+          : endpoint === 'sign_session_key'
+            ? this.signSessionKey(body as Record<string, unknown>)
+            : this.encryptionSign(body as Record<string, unknown>);
+      this.counts.successes[endpoint]++;
+      sendJson(res, 200, result);
+    } catch (e) {
+      const err =
+        e instanceof LitNodeError
+          ? e
+          : litError('NodeSystemFault', 'unexpected node error', [String((e as Error)?.message ?? e)]);
+      if (!(e instanceof LitNodeError)) this.log.error({ node: this.index, err: e }, 'node handler failed');
+      this.fail(res, err, correlationId);
+    }
+  }
+
+  private fail(res: ServerResponse, err: LitNodeError, correlationId: string): void {
+    this.counts.errors[err.code] = (this.counts.errors[err.code] ?? 0) + 1;
+    this.answeredCodes.set(res, err.code);
+    this.log.debug({ node: this.index, code: err.code, message: err.message }, 'node answered an error');
+    sendJson(res, err.status, litErrorBody(err, correlationId));
+  }
+
+  private handshake(): Record<string, unknown> {
+    const { blockhash } = this.deps.advertiser.current();
+    return {
+      serverPublicKey: this.serverPublicKey,
+      subnetPublicKey: this.share.publicKeyHex,
+      networkPublicKey: this.share.publicKeyHex,
+      networkPublicKeySet: this.share.publicKeyHex,
+      hdRootPubkeys: this.deps.hdRootPubkeys,
+      latestBlockhash: blockhash,
+      nodeVersion: '0.0.0-devnet',
+      epoch: this.deps.currentEpoch(),
+    };
+  }
+
+  private signSessionKey(body: Record<string, unknown>): Record<string, unknown> {
+    const now = this.now();
+    const { sessionKey, authMethods, pkpPublicKey, siweMessage, curveType } = body;
+    if (typeof sessionKey !== 'string' || typeof siweMessage !== 'string' || !Array.isArray(authMethods)) {
+      throw litError('NodeBadInput', 'sign_session_key needs sessionKey, siweMessage and authMethods');
+    }
+    if (typeof pkpPublicKey !== 'string') {
+      throw litError(
+        'NodeBadInput',
+        'the devnet needs pkpPublicKey (it does not look PKPs up by auth method)',
+      );
+    }
+    if (curveType !== 'BLS')
+      throw litError('NodeInvalidCurveType', `curveType must be BLS, got ${String(curveType)}`);
+    const siwe = parseSiwe(siweMessage);
+    if (siwe.statement?.includes('lit-resolvedauthcontext')) {
+      throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
+    }
+
+    const controllers = authMethods.map((m) => this.resolveAuthMethod(m, now));
+
+    let pkpEthAddress: string;
+    try {
+      pkpEthAddress = ethers.utils.computeAddress(
+        pkpPublicKey.startsWith('0x') ? pkpPublicKey : `0x${pkpPublicKey}`,
+      );
+    } catch {
+      throw litError('NodeBadInput', 'pkpPublicKey is not a secp256k1 public key');
+    }
+    if (siwe.address.toLowerCase() !== pkpEthAddress.toLowerCase()) {
+      throw litError(
+        'NodeSIWEMessageError',
+        `Address in SIWE message ${siwe.address} does not match PKP ETH address ${pkpEthAddress}`,
+      );
+    }
+    if (siwe.uri !== sessionKey) {
+      throw litError(
+        'NodeSIWEMessageError',
+        `URI in SIWE message ${siwe.uri} does not match URI in request ${sessionKey}`,
+      );
+    }
+    checkSessionSiweTimes(siwe, now);
+    const block = this.deps.clock.byHash(siwe.nonce);
+    checkNonceBlock(siwe.nonce, block, now);
+
+    if (!controllers.some((address) => this.deps.pkps.isPermitted(pkpPublicKey, address))) {
+      throw litError(
+        'NodePKPNotAuthorized',
+        `You are not authorized to sign using this PKP: ${pkpPublicKey}`,
+      );
+    }
+
+    let userAtt: Attenuations;
+    try {
+      const recaps = extractRecaps(siwe);
+      userAtt = recaps[recaps.length - 1].att;
+    } catch (e) {
+      throw litError(
+        'NodeSIWECapabilityInvalid',
+        `Unable to extract and verify user's capability object: ${(e as Error).message}`,
+      );
+    }
+    if (Object.keys(userAtt).some((r) => r.startsWith('lit-resolvedauthcontext'))) {
+      throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
+    }
+    // Every node must build the identical message, or the shares would not combine: the auth
+    // context therefore holds nothing node-specific and no clock reading.
+    const authContext = {
+      actionIpfsIdStack: [],
+      authMethodContexts: controllers.map((userId) => ({
+        appId: 'lit',
+        authMethodType: AUTH_METHOD_TYPE_ETH_WALLET,
+        usedForSignSessionKeyRequest: true,
+        userId,
+      })),
+      authSigAddress: null,
+      customAuthResource: '',
+    };
+    const att = mergeAttenuations(
+      { [RESOLVED_AUTH_CONTEXT_RESOURCE]: { 'Auth/Auth': [authContext] } },
+      userAtt,
+    );
+    const statement = `${siwe.statement ? `${siwe.statement} ` : ''}${recapStatement(att)}`;
+    const toSign = new SiweMessage({
+      domain: siwe.domain,
+      address: ethers.utils.getAddress(pkpEthAddress),
+      statement,
+      uri: siwe.uri,
+      version: siwe.version,
+      chainId: siwe.chainId,
+      nonce: block.hash,
+      issuedAt: new Date(block.timestamp * 1000).toISOString(),
+      expirationTime: siwe.expirationTime,
+      notBefore: siwe.notBefore,
+      requestId: siwe.requestId,
+      resources: [encodeRecap({ att, prf: [] })],
+    }).prepareMessage();
+    const dataSigned = litSessionSigningHash(toSign);
+    return {
+      result: 'success',
+      signatureShare: { ProofOfPossession: signShare(this.share, dataSigned) },
+      shareIndex: this.share.index,
+      curveType: 'BLS',
+      siweMessage: toSign,
+      dataSigned: Buffer.from(dataSigned).toString('hex'),
+      blsRootPubkey: this.share.publicKeyHex,
+    };
+  }
+
+  /** Returns the wallet address an auth method proves control of. */
+  private resolveAuthMethod(method: unknown, now: number): string {
+    const m = (method ?? {}) as { authMethodType?: unknown; accessToken?: unknown };
+    if (m.authMethodType !== AUTH_METHOD_TYPE_ETH_WALLET) {
+      throw litError(
+        'NodeAuthFailed',
+        `the devnet supports only EthWallet auth methods (authMethodType 1), got ${JSON.stringify(m.authMethodType)}`,
+      );
+    }
+    return verifyEthWalletAccessToken(m.accessToken, now);
+  }
+
+  private encryptionSign(body: Record<string, unknown>): Record<string, unknown> {
+    const now = this.now();
+    if (body.evmContractConditions || body.solRpcConditions) {
+      throw litError(
+        'NodeBadInput',
+        'the devnet evaluates only accessControlConditions and unifiedAccessControlConditions',
+      );
+    }
+    const kind: ConditionKind | undefined = body.accessControlConditions
+      ? 'accessControlConditions'
+      : body.unifiedAccessControlConditions
+        ? 'unifiedAccessControlConditions'
+        : undefined;
+    if (!kind)
+      throw litError('NodeMissingAccessControlConditions', 'no access control conditions in the request');
+    const dataToEncryptHash = body.dataToEncryptHash;
+    if (typeof dataToEncryptHash !== 'string' || !/^[0-9a-f]{64}$/i.test(dataToEncryptHash)) {
+      throw litError('NodeBadInput', 'dataToEncryptHash must be 64 hex digits');
+    }
+    const conditions = canonicalizeConditions(kind, body[kind]);
+    const resourceId = `${hashConditions(conditions)}/${dataToEncryptHash}`;
+
+    const authSig = body.authSig as SessionSig | undefined;
+    if (!authSig || typeof authSig !== 'object') throw litError('NodeBadInput', 'authSig is required');
+    if (authSig.derivedVia !== 'litSessionSignViaNacl') {
+      throw litError(
+        'NodeInvalidAuthSig',
+        'the devnet accepts session sigs only (derivedVia litSessionSignViaNacl)',
+      );
+    }
+    const session = verifySessionSig(authSig, {
+      nodeAddress: this.hostPort,
+      networkPublicKey: this.share.publicKeyHex,
+      nowMs: now,
+      requested: { resourcePrefix: ACC_PREFIX, resourceId, ability: DECRYPTION },
+    });
+    if (!evaluateConditions(conditions, { userAddress: session.userAddress })) {
+      throw litError(
+        'NodeAccessControlConditionsReturnedNotAuthorized',
+        `The access control condition check returned that ${session.userAddress} is not permitted to access this content`,
+      );
+    }
+    const identity = new TextEncoder().encode(`${ACC_PREFIX}://${resourceId}`);
+    return {
+      result: 'success',
+      signatureShare: { ProofOfPossession: signShare(this.share, identity) },
+      shareIndex: this.share.index,
+      curveType: 'BLS',
+      siweMessage: '',
+      dataSigned: Buffer.from(identity).toString('hex'),
+      blsRootPubkey: this.share.publicKeyHex,
+    };
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The mint activity against the devnet with the real Lit SDK: EOA and PKP mints whose sigs decrypt,
+ * every devnet fault mode, node quorum (one of three down still mints, two down fails retryably),
+ * permanent errors, a stale blockhash that is never sent, and a validator-set change.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { ethers } from 'ethers';
+import { createActivities } from '../../src/activities';
+import { LitClientPool, type NodeSetChange } from '../../src/activities/lit-client-pool';
+import { resolveNetworkTarget } from '../../src/activities/network-targets';
+import { type Devnet, startDevnet } from '../../src/devnet';
+import type { SessionActivities } from '../../src/shared/activity-contract';
+import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../../src/shared/agent-spec';
+import type { MintRequest } from '../../src/shared/types';
+import { connected, decryptWith, encryptFor } from '../devnet/helpers';
+
+const wallet = ethers.Wallet.createRandom();
+const controller = ethers.Wallet.createRandom();
+const stranger = ethers.Wallet.createRandom();
+const signerEnvironment = {
+  env: {
+    AGENT_KEY: wallet.privateKey,
+    CONTROLLER_KEY: controller.privateKey,
+    STRANGER_KEY: stranger.privateKey,
+    BROKEN_KEY: 'not-a-key',
+  },
+  readFile: () => {
+    throw Object.assign(new Error('no files here'), { code: 'ENOENT' });
+  },
+};
+
+let devnet: Devnet;
+let pool: LitClientPool;
+let activities: SessionActivities;
+let pkpPublicKey: string;
+let pkpAddress: string;
+
+function eoa(overrides: Partial<MintRequest> = {}): MintRequest {
+  return {
+    agentId: 'a1',
+    network: 'devnet',
+    mode: 'eoa',
+    signer: 'env:AGENT_KEY',
+    resourceAbilityRequests: DEFAULT_RESOURCE_ABILITY_REQUESTS,
+    sessionTtlMs: 3600_000,
+    generation: 1,
+    ...overrides,
+  };
+}
+
+function pkp(overrides: Partial<MintRequest> = {}): MintRequest {
+  return eoa({ mode: 'pkp', signer: 'env:CONTROLLER_KEY', pkpPublicKey, ...overrides });
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${err}`);
+    return err;
+  }
+  throw new Error('expected the mint to fail');
+}
+
+async function decrypts(sigs: Record<string, any>, address: string): Promise<boolean> {
+  const client = await connected(devnet.networkConfig());
+  try {
+    const encrypted = await encryptFor(client, address, 'hello agent');
+    return (await decryptWith(client, sigs, encrypted)) === 'hello agent';
+  } finally {
+    await client.disconnect();
+  }
+}
+
+function newPool(handshakeTimeoutMs = 1_000) {
+  pool = new LitClientPool({
+    resolveNetwork: (name) => resolveNetworkTarget(name, { custom: { devnet: devnet.networkConfig() } }),
+    handshakeTimeoutMs,
+    reprobeIntervalMs: 0,
+  });
+  activities = createActivities({ pool, signerEnvironment, mintTimeoutMs: 5_000 });
+}
+
+describe('mintSessionSigs against the devnet', () => {
+  before(async () => {
+    // ethers polls events every 4 s and looks back at most 10 blocks: blocks faster than 0.4 s
+    // would let the SDK miss the epoch's StateChanged event.
+    devnet = await startDevnet({ blockTimeMs: 1000 });
+    const minted = devnet.mintPkp([controller.address]);
+    pkpPublicKey = minted.publicKey;
+    pkpAddress = minted.ethAddress;
+  });
+  after(async () => {
+    await pool?.close();
+    await devnet.close();
+  });
+  beforeEach(async () => {
+    await pool?.close();
+    await devnet.clearFaults();
+    newPool();
+  });
+
+  test('EOA mint: sigs for every node, expiry = TTL, and they decrypt data for the wallet', async () => {
+    const started = Date.now();
+    const result = await activities.mintSessionSigs(eoa());
+    assert.deepEqual(result.nodeUrls.sort(), [...devnet.nodeUrls].sort());
+    const ttl = Date.parse(result.expiresAt) - Date.parse(result.issuedAt);
+    assert.ok(Math.abs(ttl - 3600_000) < 5_000, `ttl ${ttl}`);
+    assert.ok(Date.parse(result.issuedAt) >= started - 1_000);
+    assert.ok(await decrypts(result.sessionSigs, wallet.address));
+  });
+
+  test('PKP mint: the network signs the capability; sigs decrypt data for the PKP address', async () => {
+    const result = await activities.mintSessionSigs(pkp());
+    assert.equal(result.nodeUrls.length, 3);
+    assert.ok(await decrypts(result.sessionSigs, pkpAddress));
+    assert.equal(await decrypts(result.sessionSigs, wallet.address).catch(() => false), false);
+  });
+
+  test('every mint uses a fresh session key and a fresh nonce', async () => {
+    const a = await activities.mintSessionSigs(eoa());
+    await devnet.nextBlock();
+    const b = await activities.mintSessionSigs(eoa());
+    const first = (r: typeof a) => Object.values(r.sessionSigs)[0];
+    assert.notEqual(first(a).address, first(b).address);
+    const nonce = (r: typeof a) =>
+      /Nonce: (0x[0-9a-f]+)/.exec(JSON.parse(first(r).signedMessage).capabilities[0].signedMessage)?.[1];
+    assert.ok(nonce(a) && nonce(b));
+    assert.notEqual(nonce(a), nonce(b));
+  });
+
+  test('the pool connects once and reuses the client', async () => {
+    await activities.mintSessionSigs(eoa());
+    await activities.mintSessionSigs(pkp());
+    await activities.mintSessionSigs(eoa({ agentId: 'a2' }));
+    assert.equal(pool.connects, 1);
+  });
+
+  test('one node of three down: still mints, sigs cover the two that answered and decrypt', async () => {
+    await devnet.setFault(0, 'down');
+    const result = await activities.mintSessionSigs(pkp());
+    assert.equal(result.nodeUrls.length, 2);
+    assert.ok(!result.nodeUrls.includes(devnet.nodeUrls[0]));
+  });
+
+  test('one node hanging: the per-node handshake timeout keeps minting possible', async () => {
+    await devnet.setFault(1, 'hang');
+    const started = Date.now();
+    const result = await activities.mintSessionSigs(eoa());
+    assert.equal(result.nodeUrls.length, 2);
+    assert.ok(Date.now() - started < 4_000);
+  });
+
+  test('latency under the handshake timeout is tolerated; over it the node is left out', async () => {
+    await devnet.setFault(2, { mode: 'latency', latencyMs: 200 });
+    assert.equal((await activities.mintSessionSigs(eoa())).nodeUrls.length, 3);
+    await pool.close();
+    newPool(100);
+    assert.equal((await activities.mintSessionSigs(eoa())).nodeUrls.length, 2);
+  });
+
+  test('two nodes down: fails retryably with NotEnoughNodes', async () => {
+    await devnet.setFault(0, 'down');
+    await devnet.setFault(1, 'down');
+    const failure = await failureOf(activities.mintSessionSigs(eoa()));
+    assert.equal(failure.type, 'NotEnoughNodes');
+    assert.equal(failure.nonRetryable, false);
+  });
+
+  test('500 from two nodes on signing: NodeSystemFault, retryable', async () => {
+    await activities.mintSessionSigs(pkp()); // connect while healthy
+    await devnet.setFault(0, { mode: 'error500', endpoints: ['sign_session_key'] });
+    await devnet.setFault(1, { mode: 'error500', endpoints: ['sign_session_key'] });
+    const failure = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(failure.type, 'NodeSystemFault');
+    assert.equal(failure.nonRetryable, false);
+  });
+
+  test('429 from two nodes on signing: NodeConcurrencyOverload, retryable', async () => {
+    await activities.mintSessionSigs(pkp());
+    await devnet.setFault(1, { mode: 'error429', endpoints: ['sign_session_key'] });
+    await devnet.setFault(2, { mode: 'error429', endpoints: ['sign_session_key'] });
+    const failure = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(failure.type, 'NodeConcurrencyOverload');
+    assert.equal(failure.nonRetryable, false);
+  });
+
+  test('a controller the PKP does not permit: NodePKPNotAuthorized, non-retryable', async () => {
+    const failure = await failureOf(activities.mintSessionSigs(pkp({ signer: 'env:STRANGER_KEY' })));
+    assert.equal(failure.type, 'NodePKPNotAuthorized');
+    assert.equal(failure.nonRetryable, true);
+  });
+
+  test('an unknown PKP is a permanent error', async () => {
+    const unknown = ethers.Wallet.createRandom().publicKey;
+    const failure = await failureOf(activities.mintSessionSigs(pkp({ pkpPublicKey: unknown })));
+    assert.equal(failure.nonRetryable, true);
+  });
+
+  test('a bad key fails before any network call, naming the reference but not the value', async () => {
+    const failure = await failureOf(activities.mintSessionSigs(eoa({ signer: 'env:BROKEN_KEY' })));
+    assert.equal(failure.type, 'InvalidSigner');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /env:BROKEN_KEY/);
+    assert.ok(!failure.message.includes('not-a-key'));
+    assert.equal(pool.connects, 0);
+  });
+
+  test('a blockhash older than the limit is refused and never reaches a node', async () => {
+    await activities.mintSessionSigs(pkp());
+    const signsBefore = devnet.stats().totals.requests.sign_session_key ?? 0;
+    devnet.setChainFaults({ staleBlockhash: 'expired' });
+    const failure = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(failure.type, 'StaleBlockhash');
+    assert.equal(failure.nonRetryable, false);
+    assert.equal(devnet.stats().totals.requests.sign_session_key ?? 0, signsBefore);
+  });
+
+  test('a blockhash the chain never issued is rejected by the nodes as NodeInvalidBlockhash (retryable)', async () => {
+    await activities.mintSessionSigs(pkp());
+    devnet.setChainFaults({ staleBlockhash: 'unknown' });
+    const failure = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(failure.type, 'NodeInvalidBlockhash');
+    assert.equal(failure.nonRetryable, false);
+    devnet.setChainFaults({ staleBlockhash: false });
+    assert.equal((await activities.mintSessionSigs(pkp())).nodeUrls.length, 3);
+  });
+
+  test('an epoch that adds a node: the pool reports the change and the next mint covers the new node', async () => {
+    await activities.mintSessionSigs(eoa());
+    const changed = once(pool, 'nodeSetChanged') as Promise<[NodeSetChange]>;
+    const change = await devnet.advanceEpoch({ addNode: true });
+    const [event] = await changed;
+    assert.ok(change.addedNodeUrl && event.after.includes(change.addedNodeUrl));
+    const result = await activities.mintSessionSigs(eoa());
+    assert.ok(result.nodeUrls.includes(change.addedNodeUrl));
+    assert.equal(result.nodeUrls.length, 4);
+  });
+});
