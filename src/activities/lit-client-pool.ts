@@ -11,6 +11,7 @@ import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { LitNodeClientConfig } from '@lit-protocol/types';
 import { TypedActivityError } from './error-classification';
 import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
+import { silenceExpectedSdkNoise } from './sdk-console-noise';
 
 /** How to reach one Lit network. */
 export interface LitNetworkTarget {
@@ -82,6 +83,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
 
   constructor(private readonly opts: LitClientPoolOptions) {
     super();
+    silenceExpectedSdkNoise();
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5_000;
     this.reprobeIntervalMs = opts.reprobeIntervalMs ?? 30_000;
     this.now = opts.now ?? Date.now;

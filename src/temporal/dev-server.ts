@@ -62,7 +62,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.headless || opts.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES))
+    args.push('--search-attribute', `${name}=${type}`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(bin, args, { stdio: ['ignore', out, out] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -102,5 +103,7 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
     }
   }
   child.kill('SIGKILL');
-  throw new Error(`temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(
+    `temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${String(lastError)}`,
+  );
 }
