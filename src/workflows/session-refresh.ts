@@ -111,7 +111,7 @@ async function mintOnce(session: AgentSession): Promise<void> {
   }
   const { state, generation, refreshAt, lastError } = session.status();
   if (lastError) log.warn('mint failed', { state, retryAt: refreshAt, ...lastError });
-  else log.info('minted session sigs', { generation, refreshAt });
+  else log.info('next refresh scheduled', { generation, refreshAt });
   publish(session.takeSearchAttributeUpdates());
 }
 

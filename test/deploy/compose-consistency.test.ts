@@ -1,0 +1,117 @@
+/**
+ * No Docker engine runs here, so the compose file is checked against the code instead: the worker's
+ * environment parses with the worker's own configuration parser, every variable it sets is one the
+ * worker reads, ports and paths line up between services, the Dockerfile's health check and the
+ * worker's metrics address agree, and the worker service can be scaled.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { buildProgram } from '../../src/cli/main';
+import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
+import { parseWorkerConfig, WORKER_ENV_VARS } from '../../src/worker-config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+const services = compose.services as Record<string, any>;
+
+function envFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+const worker = services.worker;
+const workerEnv: Record<string, string> = {
+  ...Object.assign({}, ...(worker.env_file ?? []).map(envFile)),
+  ...worker.environment,
+};
+
+test('the worker environment parses with the worker configuration parser', () => {
+  const config = parseWorkerConfig(workerEnv);
+  assert.equal(config.taskQueue, DEFAULT_TASK_QUEUE);
+  assert.equal(config.connection.namespace, 'default');
+});
+
+test('every variable the compose file gives the worker is one the worker reads', () => {
+  for (const name of Object.keys(workerEnv)) {
+    assert.ok((WORKER_ENV_VARS as readonly string[]).includes(name), `${name} is not read by the worker`);
+  }
+});
+
+test('the worker reaches Temporal by service name and port', () => {
+  const [host, port] = workerEnv.TEMPORAL_ADDRESS.split(':');
+  assert.ok(services[host], `no service named ${host}`);
+  assert.ok(
+    services[host].ports.some((p: string) => p.endsWith(`:${port}`)),
+    `${host} does not serve ${port}`,
+  );
+});
+
+test('metrics port: worker config, exposed port and the Dockerfile health check agree', () => {
+  const port = parseWorkerConfig(workerEnv).metricsAddress?.split(':')[1];
+  assert.ok(port, 'the worker must enable its operator endpoint (health checks need /readyz)');
+  assert.ok(worker.expose.includes(port));
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, new RegExp(`127\\.0\\.0\\.1:${port}/readyz`));
+  assert.match(dockerfile, new RegExp(`SESSION_KEEPER_METRICS_ADDRESS=0\\.0\\.0\\.0:${port}`));
+});
+
+test('the worker can be scaled: no container name, no fixed host ports', () => {
+  assert.equal(worker.container_name, undefined);
+  assert.equal(worker.ports, undefined);
+});
+
+test('secrets the worker and codec server read are mounted Docker secrets', () => {
+  for (const svc of ['worker', 'codec-server']) {
+    const env = services[svc].environment as Record<string, string>;
+    for (const [name, value] of Object.entries(env)) {
+      if (!name.endsWith('_FILE') || !value.startsWith('/run/secrets/')) continue;
+      const secret = value.slice('/run/secrets/'.length);
+      assert.ok(services[svc].secrets.includes(secret), `${svc} does not mount ${secret}`);
+      assert.ok(compose.secrets[secret], `secret ${secret} is not declared`);
+    }
+  }
+  // Nothing secret is set inline.
+  assert.equal(workerEnv.SESSION_KEEPER_CODEC_KEYS, undefined);
+});
+
+test('the Web UI points at the codec server port the codec server listens on', () => {
+  const codec = services['codec-server'];
+  const port = codec.command[codec.command.indexOf('--port') + 1];
+  assert.ok(codec.ports.includes(`${port}:${port}`));
+  assert.equal(new URL(services['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).port, port);
+  const origin = codec.command[codec.command.indexOf('--origin') + 1];
+  assert.ok(services['temporal-ui'].ports.some((p: string) => p.startsWith(`${new URL(origin).port}:`)));
+});
+
+test('local profile: the devnet writes the network file the worker reads, on a shared volume', () => {
+  const devnet = services.devnet;
+  assert.deepEqual(devnet.profiles, ['local']);
+  const written = devnet.command[devnet.command.indexOf('--write-config') + 1];
+  assert.equal(written, workerEnv.LIT_NETWORKS_FILE);
+  const dir = path.posix.dirname(written);
+  const volumeOf = (svc: any) => svc.volumes.find((v: string) => v.split(':')[1] === dir)?.split(':')[0];
+  assert.ok(volumeOf(devnet) && volumeOf(devnet) === volumeOf(worker));
+});
+
+test('every command the compose file runs is a CLI command, with the options it passes', () => {
+  const program = buildProgram();
+  for (const [name, svc] of Object.entries(services)) {
+    if (svc.image !== services.worker.image) continue;
+    const [command, ...args] = svc.command as string[];
+    const cmd = program.commands.find((c) => c.name() === command);
+    assert.ok(cmd, `${name}: no CLI command ${command}`);
+    for (const flag of args.filter((a) => a.startsWith('--'))) {
+      assert.ok(
+        cmd.options.some((o) => o.long === flag),
+        `${name}: ${command} has no option ${flag}`,
+      );
+    }
+  }
+});
