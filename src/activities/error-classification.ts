@@ -4,7 +4,11 @@
  * chains (`NodeError` → cause `{errorKind, errorCode, …}`), sometimes only as JSON in the message,
  * so the classifier walks causes, `info` and the message text.
  */
-import { type ActivityErrorType, PERMANENT_ERROR_TYPES } from '../shared/activity-contract';
+import {
+  type ActivityErrorType,
+  PERMANENT_ERROR_TYPES,
+  TRANSIENT_ERROR_TYPES,
+} from '../shared/activity-contract';
 
 export interface ClassifiedError {
   type: ActivityErrorType;
@@ -12,25 +16,12 @@ export interface ClassifiedError {
   message: string;
 }
 
-/** Lit node error codes we map one to one (see the notes: transient / re-sign / permanent). */
-const KNOWN_NODE_CODES: ReadonlySet<string> = new Set([
-  'NodePKPNotAuthorized',
-  'NodeInvalidPKPAddress',
-  'NodeSIWECapabilityInvalid',
-  'NodeAuthFailed',
-  'NodeInvalidAuthSig',
-  'NodeBadInput',
-  'NodeSystemFault',
-  'NodeConcurrencyOverload',
-  'NodeRpcError',
-  'NodeBlockchainError',
-  'NodeBlsWrongEpochError',
-  'NodeNotAuthorized',
-  'NodeInvalidBlockhash',
-  'NodeSIWEMessageError',
-  'NodeExpWrongOrTooLarge',
-  'NodeIatOutsideGracePeriod',
-]);
+/** Lit node error codes map one to one onto the contract's types (see the notes for their meaning). */
+const KNOWN_NODE_CODES: ReadonlySet<string> = new Set(
+  [...PERMANENT_ERROR_TYPES, ...TRANSIENT_ERROR_TYPES].filter(
+    (t) => t.startsWith('Node') && t !== 'NodeTimeout',
+  ),
+);
 
 /** Some codes arrive snake_cased or as HTTP statuses; normalise them. */
 const ALIASES: Record<string, ActivityErrorType> = {
