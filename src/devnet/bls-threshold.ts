@@ -44,6 +44,26 @@ export class BlsNetworkKey {
     this.publicKeyHex = bytesToHex(G1.BASE.multiply(coefficients[0]).toBytes(true));
   }
 
+  /**
+   * The key saved by `toCoefficientsHex` (a devnet state file): the same network public key and
+   * the same share for every node index.
+   */
+  static fromCoefficientsHex(coefficients: string[]): BlsNetworkKey {
+    if (!Array.isArray(coefficients) || coefficients.length < 1 || coefficients.length > MAX_SHARE_INDEX) {
+      throw new Error(`a network key has 1 to ${MAX_SHARE_INDEX} coefficients, got ${coefficients?.length}`);
+    }
+    const values = coefficients.map((hex, i) => {
+      if (typeof hex !== 'string' || !/^(0x)?[0-9a-fA-F]{1,64}$/.test(hex)) {
+        throw new Error(`coefficient ${i} is not a hex scalar`);
+      }
+      const n = BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
+      if (n >= Fr.ORDER) throw new Error(`coefficient ${i} is not below the group order`);
+      return n;
+    });
+    if (values[0] === 0n) throw new Error('the network secret (coefficient 0) is zero');
+    return new BlsNetworkKey(values);
+  }
+
   static generate(threshold: number): BlsNetworkKey {
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_SHARE_INDEX) {
       throw new Error(`threshold must be an integer between 1 and ${MAX_SHARE_INDEX}, got ${threshold}`);
@@ -53,6 +73,11 @@ export class BlsNetworkKey {
 
   get threshold(): number {
     return this.coefficients.length;
+  }
+
+  /** The secret polynomial as hex scalars, for a devnet state file. Secret: every share derives from it. */
+  toCoefficientsHex(): string[] {
+    return this.coefficients.map((c) => c.toString(16).padStart(64, '0'));
   }
 
   share(index: number): BlsKeyShare {

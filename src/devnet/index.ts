@@ -5,6 +5,10 @@
  *
  * Ports: with `basePort` P the chain RPC listens on P, the block indexer on P+1, the admin API on
  * P+2 and node i (0-based) on P+3+i; with P = 0 every server takes an ephemeral port.
+ *
+ * Persistence: with `stateFile` the devnet saves its identity there (network key, ports, nodes,
+ * epoch, PKPs and their controllers; see state-file.ts) when it starts and after every change, and
+ * a later `startDevnet` with the same file comes back as the same network.
  */
 
 import { EventEmitter } from 'node:events';
@@ -29,8 +33,9 @@ import { LOOPBACK } from './http-util';
 import type { CustomNetworkConfig } from './lit-config';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
-import { type PkpInfo, PkpRegistry } from './pkp-registry';
+import { type PkpInfo, type PkpRecord, PkpRegistry } from './pkp-registry';
 import { STAKING_STATES, StakingContract } from './staking';
+import { type DevnetState, DevnetStateError, loadDevnetState, saveDevnetState } from './state-file';
 import {
   type DevnetControl,
   type DevnetInfo,
@@ -45,7 +50,8 @@ export type { CustomNetworkConfig, LitClientSetup } from './lit-config';
 export { litNodeClientConfigFor } from './lit-config';
 export { litErrorCodeOf } from './lit-errors';
 export type { NodeRequestEvent, NodeResponseEvent, NodeStats } from './node-server';
-export type { PkpInfo } from './pkp-registry';
+export type { PkpInfo, PkpRecord } from './pkp-registry';
+export { type DevnetState, DevnetStateError, loadDevnetState } from './state-file';
 export type { DevnetInfo, DevnetStats, EpochChange } from './types';
 
 export interface StartDevnetOptions {
@@ -63,6 +69,13 @@ export interface StartDevnetOptions {
   /** Age of the genesis block (default 45 days, older than any acceptable nonce). */
   genesisAgeMs?: number;
   logger?: DevnetLogger;
+  /**
+   * Where the devnet keeps its identity across restarts (written with mode 0600: it holds the
+   * network secret). When the file exists the devnet comes back as the network saved there and
+   * `nodes`, `threshold`, `basePort` and `chainId`, if given, must match it; otherwise a new
+   * network is created and saved.
+   */
+  stateFile?: string;
 }
 
 export const DEFAULT_NODES = 3;
@@ -92,6 +105,10 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
   readonly networkPublicKey: string;
   readonly adminUrl: string;
   readonly threshold: number;
+  /** The state file, when the devnet persists itself. */
+  readonly stateFile: string | undefined;
+  /** Whether this devnet was restored from `stateFile` (false: a new network). */
+  readonly restored: boolean;
 
   private constructor(
     private readonly parts: {
@@ -106,11 +123,16 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       nodes: LitNodeServer[];
       hdRootPubkeys: string[];
       basePort: number;
+      chainId: number;
+      stateFile: string | undefined;
+      restored: boolean;
       log: DevnetLogger;
     },
     urls: { rpcUrl: string; blockIndexerUrl: string; adminUrl: string },
   ) {
     super();
+    this.stateFile = parts.stateFile;
+    this.restored = parts.restored;
     this.rpcUrl = urls.rpcUrl;
     this.blockIndexerUrl = urls.blockIndexerUrl;
     this.adminUrl = urls.adminUrl;
@@ -121,19 +143,21 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
 
   /** @internal use `startDevnet`. */
   static async start(opts: StartDevnetOptions = {}): Promise<Devnet> {
-    const nodeCount = opts.nodes ?? DEFAULT_NODES;
+    const saved = opts.stateFile ? loadDevnetState(opts.stateFile) : undefined;
+    if (saved) checkSavedStateMatches(saved, opts, opts.stateFile!);
+    const nodeCount = saved?.nodes.length ?? opts.nodes ?? DEFAULT_NODES;
     if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_SHARE_INDEX) {
       throw new DevnetUsageError(
         `nodes must be an integer between 1 and ${MAX_SHARE_INDEX}, got ${opts.nodes}`,
       );
     }
-    const threshold = opts.threshold ?? defaultThreshold(nodeCount);
+    const threshold = saved?.networkKey.length ?? opts.threshold ?? defaultThreshold(nodeCount);
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > nodeCount) {
       throw new DevnetUsageError(
         `threshold must be an integer between 1 and the node count ${nodeCount}, got ${threshold}`,
       );
     }
-    const basePort = opts.basePort ?? 0;
+    const basePort = saved?.basePort ?? opts.basePort ?? 0;
     if (!Number.isInteger(basePort) || basePort < 0 || basePort + 3 + nodeCount > 65535) {
       throw new DevnetUsageError(
         `port must be 0 or a base port leaving room for ${3 + nodeCount} ports, got ${basePort}`,
@@ -149,15 +173,25 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       minNodeCount: threshold,
       epochLengthSec: opts.epochLengthSec ?? 3600,
       nowSec: Math.floor(Date.now() / 1000),
+      epochNumber: saved?.epoch,
     });
-    const chain = new Chain({ chainId: opts.chainId ?? DEFAULT_CHAIN_ID, clock, staking });
+    const chainId = saved?.chainId ?? opts.chainId ?? DEFAULT_CHAIN_ID;
+    const chain = new Chain({ chainId, clock, staking });
     const advertiser = new BlockhashAdvertiser(clock);
     const indexer = new BlockIndexer(advertiser);
-    const key = BlsNetworkKey.generate(threshold);
     const pkps = new PkpRegistry();
-    const hdRootPubkeys = [0, 1].map(() =>
-      bytesToHex(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)),
-    );
+    let key: BlsNetworkKey;
+    try {
+      key = saved ? BlsNetworkKey.fromCoefficientsHex(saved.networkKey) : BlsNetworkKey.generate(threshold);
+      for (const p of saved?.pkps ?? []) pkps.restore(p.publicKey, p.permittedAddresses);
+    } catch (e) {
+      throw new DevnetStateError(
+        `devnet state ${opts.stateFile} is not usable: ${(e as Error).message}; delete it to start a new network`,
+      );
+    }
+    const hdRootPubkeys =
+      saved?.hdRootPubkeys ??
+      [0, 1].map(() => bytesToHex(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)));
     const nodes: LitNodeServer[] = [];
     // The admin API needs the devnet and the devnet needs the admin URL; this indirection breaks the cycle.
     let self: Devnet | undefined;
@@ -175,11 +209,11 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     const port = (offset: number) => (basePort ? basePort + offset : 0);
     const started: { close(): Promise<void> }[] = [];
     try {
-      const rpcUrl = await chain.start(port(0));
+      const rpcUrl = await chain.start(saved?.ports.rpc ?? port(0));
       started.push(chain);
-      const blockIndexerUrl = await indexer.start(port(1));
+      const blockIndexerUrl = await indexer.start(saved?.ports.blockIndexer ?? port(1));
       started.push(indexer);
-      const adminUrl = await admin.start(port(2));
+      const adminUrl = await admin.start(saved?.ports.admin ?? port(2));
       started.push(admin);
       const parts = {
         clock,
@@ -193,16 +227,29 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         nodes,
         hdRootPubkeys,
         basePort,
+        chainId,
+        stateFile: opts.stateFile,
+        restored: saved !== undefined,
         log,
       };
       self = new Devnet(parts, { rpcUrl, blockIndexerUrl, adminUrl });
       for (let i = 0; i < nodeCount; i++) {
-        started.push(await self.startNode());
+        const node = await self.startNode(saved?.nodes[i]);
+        started.push(node);
+        if (saved) node.active = saved.nodes[i].active;
       }
-      staking.setValidators(nodes.map((n) => self!.validatorOf(n)));
+      staking.setValidators(self.activeNodes().map((n) => self!.validatorOf(n)));
+      self.persist();
       clock.start();
       log.info(
-        { rpcUrl, blockIndexerUrl, adminUrl, nodes: nodes.map((n) => n.url), threshold },
+        {
+          rpcUrl,
+          blockIndexerUrl,
+          adminUrl,
+          nodes: nodes.map((n) => n.url),
+          threshold,
+          ...(opts.stateFile ? { stateFile: opts.stateFile, restored: saved !== undefined } : {}),
+        },
         'devnet started',
       );
       return self;
@@ -244,11 +291,19 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
   }
 
   mintPkp(permittedAddresses: string[]): PkpInfo {
+    let info: PkpInfo;
     try {
-      return this.parts.pkps.mint(permittedAddresses);
+      info = this.parts.pkps.mint(permittedAddresses);
     } catch (e) {
       throw new DevnetUsageError((e as Error).message);
     }
+    this.persist();
+    return info;
+  }
+
+  /** The PKP with this public key and its permitted controllers, if this network minted it. */
+  pkp(publicKey: string): PkpRecord | undefined {
+    return this.parts.pkps.get(publicKey);
   }
 
   /** Lets `address` control the PKP too (or, with `permitted` false, no longer). */
@@ -259,6 +314,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     } catch (e) {
       throw new DevnetUsageError((e as Error).message);
     }
+    this.persist();
   }
 
   /** Sets node `node`'s fault (`'none'` clears it). Node indices are stable 0-based ids. */
@@ -303,6 +359,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       STAKING_STATES.Active,
     ].map((s) => staking.stateChangedEvent(s));
     const block = chain.emitEvents(staking.address, events);
+    this.persist();
     const change: EpochChange = {
       epoch,
       nodeUrls: this.nodeUrls,
@@ -360,6 +417,35 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     log.info({}, 'devnet stopped');
   }
 
+  /** Writes the state file (no-op without one); called at start and after every change. */
+  private persist(): void {
+    const file = this.parts.stateFile;
+    if (!file) return;
+    const portOf = (url: string) => Number(new URL(url).port);
+    const { key, nodes, pkps, staking, hdRootPubkeys, basePort, chainId } = this.parts;
+    const state: DevnetState = {
+      version: 1,
+      chainId,
+      basePort,
+      ports: {
+        rpc: portOf(this.rpcUrl),
+        blockIndexer: portOf(this.blockIndexerUrl),
+        admin: portOf(this.adminUrl),
+      },
+      networkKey: key.toCoefficientsHex(),
+      hdRootPubkeys,
+      epoch: staking.epoch.number,
+      nodes: nodes.map((n) => ({ chainAddress: n.chainAddress, port: portOf(n.url), active: n.active })),
+      pkps: pkps.list().map((p) => ({ publicKey: p.publicKey, permittedAddresses: p.permittedAddresses })),
+    };
+    try {
+      saveDevnetState(file, state);
+    } catch (e) {
+      this.parts.log.error({ stateFile: file, err: (e as Error).message }, 'could not save devnet state');
+      throw e;
+    }
+  }
+
   private activeNodes(): LitNodeServer[] {
     return this.parts.nodes.filter((n) => n.active);
   }
@@ -369,14 +455,15 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     return { host: LOOPBACK, port, nodeAddress: n.chainAddress };
   }
 
-  private async startNode(): Promise<LitNodeServer> {
+  /** Starts the next node: a new one, or (restoring) the one saved with this address and port. */
+  private async startNode(saved?: { chainAddress: string; port: number }): Promise<LitNodeServer> {
     const { nodes, key, clock, advertiser, pkps, hdRootPubkeys, basePort, staking, log } = this.parts;
     const index = nodes.length;
     if (index + 1 > MAX_SHARE_INDEX)
       throw new DevnetUsageError(`a devnet holds at most ${MAX_SHARE_INDEX} nodes`);
     const node = new LitNodeServer({
       index,
-      chainAddress: ethers.Wallet.createRandom().address,
+      chainAddress: saved?.chainAddress ?? ethers.Wallet.createRandom().address,
       share: key.share(index + 1),
       clock,
       advertiser,
@@ -387,9 +474,26 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     });
     node.on('request', (e) => this.emit('request', e));
     node.on('response', (e) => this.emit('response', e));
-    await node.start(basePort ? basePort + 3 + index : 0);
+    await node.start(saved?.port ?? (basePort ? basePort + 3 + index : 0));
     nodes.push(node);
     return node;
+  }
+}
+
+/** A saved network keeps its shape: options that would change it are refused, naming the fix. */
+function checkSavedStateMatches(saved: DevnetState, opts: StartDevnetOptions, file: string): void {
+  const conflicts: string[] = [];
+  const check = (what: string, given: number | undefined, was: number) => {
+    if (given !== undefined && given !== was) conflicts.push(`${what} ${was} (not ${given})`);
+  };
+  check('nodes', opts.nodes, saved.nodes.length);
+  check('threshold', opts.threshold, saved.networkKey.length);
+  check('base port', opts.basePort, saved.basePort);
+  check('chain id', opts.chainId, saved.chainId);
+  if (conflicts.length) {
+    throw new DevnetUsageError(
+      `devnet state ${file} was saved with ${conflicts.join(', ')}; start with the same settings, or delete ${file} for a new network`,
+    );
   }
 }
 

@@ -37,6 +37,23 @@ export class PkpRegistry {
     return info;
   }
 
+  /** Adds a PKP minted earlier (a devnet state file); replaces its permitted list if present. */
+  restore(publicKey: string, permittedAddresses: string[]): PkpInfo {
+    let normalised: string;
+    let ethAddress: string;
+    try {
+      normalised = normalisePubkey(publicKey);
+      if (!/^0x04[0-9a-f]{128}$/.test(normalised)) throw new Error('not uncompressed');
+      secp256k1.Point.fromHex(normalised.slice(2));
+      ethAddress = ethers.utils.computeAddress(normalised);
+    } catch {
+      throw new Error(`not an uncompressed secp256k1 public key: ${JSON.stringify(publicKey)}`);
+    }
+    const info: PkpInfo = { publicKey: normalised, ethAddress, tokenId: ethers.utils.keccak256(normalised) };
+    this.pkps.set(normalised, { info, permitted: new Set(permittedAddresses.map(checksum)) });
+    return info;
+  }
+
   get(publicKey: string): PkpRecord | undefined {
     const entry = this.pkps.get(normalisePubkey(publicKey));
     return entry ? { ...entry.info, permittedAddresses: [...entry.permitted] } : undefined;

@@ -56,12 +56,19 @@ export class StakingContract {
   private minNodeCount: number;
   private state: number = STAKING_STATES.Active;
 
-  constructor(opts: { address: string; minNodeCount: number; epochLengthSec: number; nowSec: number }) {
+  constructor(opts: {
+    address: string;
+    minNodeCount: number;
+    epochLengthSec: number;
+    nowSec: number;
+    /** Epoch to start in (a restored devnet goes on where it stopped); default 1. */
+    epochNumber?: number;
+  }) {
     this.address = ethers.utils.getAddress(opts.address);
     this.minNodeCount = opts.minNodeCount;
     this.epochState = {
       epochLength: opts.epochLengthSec,
-      number: 1,
+      number: opts.epochNumber ?? 1,
       endTime: opts.nowSec + opts.epochLengthSec,
       retries: 0,
       timeout: 60,

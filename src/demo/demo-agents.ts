@@ -1,0 +1,72 @@
+/**
+ * The demo's agents: EOA agents signing with their own wallet and PKP agents whose wallet controls
+ * a PKP minted on the devnet. Specs name the key by reference only (`env:DEMO_AGENT_<n>_KEY`).
+ */
+import type { AgentSpecInput } from '../shared/agent-spec';
+import type { AgentMode } from '../shared/types';
+import type { DemoAgentKey, DemoKeys } from './demo-keys';
+import { DEMO_NETWORK } from './options';
+
+export interface DemoAgent {
+  index: number;
+  agentId: string;
+  mode: AgentMode;
+  spec: AgentSpecInput;
+}
+
+/** What the demo needs of the devnet to give PKP agents their PKPs. */
+export interface PkpMinter {
+  pkp(publicKey: string): { permittedAddresses: string[] } | undefined;
+  mintPkp(permittedAddresses: string[]): { publicKey: string };
+  setPkpController(publicKey: string, address: string): void;
+}
+
+/**
+ * Makes sure every PKP agent up to `count` has a PKP its wallet controls on this devnet: the saved
+ * one when the devnet knows it (a restored devnet does), a new one otherwise. Returns the updated
+ * keys and the agents that got a new PKP (their spec changes, so their workflow is replaced).
+ */
+export function ensureDemoPkps(
+  keys: DemoKeys,
+  devnet: PkpMinter,
+  count: number,
+): { keys: DemoKeys; minted: string[] } {
+  const minted: string[] = [];
+  const agents = keys.agents.map((a): DemoAgentKey => {
+    if (a.mode !== 'pkp' || a.index > count) return a;
+    const known = a.pkpPublicKey ? devnet.pkp(a.pkpPublicKey) : undefined;
+    if (known && a.pkpPublicKey) {
+      const permitted = known.permittedAddresses.some((p) => p.toLowerCase() === a.address.toLowerCase());
+      if (!permitted) devnet.setPkpController(a.pkpPublicKey, a.address);
+      return a;
+    }
+    minted.push(a.agentId);
+    return { ...a, pkpPublicKey: devnet.mintPkp([a.address]).publicKey };
+  });
+  return { keys: { ...keys, agents }, minted };
+}
+
+/** Pure: the specs of agents 1..count. */
+export function demoAgents(keys: DemoKeys, count: number, ttlMs: number): DemoAgent[] {
+  return keys.agents
+    .filter((a) => a.index <= count)
+    .map((a) => ({
+      index: a.index,
+      agentId: a.agentId,
+      mode: a.mode,
+      spec: {
+        agentId: a.agentId,
+        network: DEMO_NETWORK,
+        mode: a.mode,
+        signer: `env:${a.envName}`,
+        ...(a.mode === 'pkp' ? { pkpPublicKey: a.pkpPublicKey } : {}),
+        sessionTtl: ttlMs,
+        labels: { app: 'session-keeper-demo' },
+      },
+    }));
+}
+
+/** Pure: agents of an earlier run with more `--agents` (stopped, so nothing runs unseen). */
+export function surplusAgentIds(keys: DemoKeys, count: number): string[] {
+  return keys.agents.filter((a) => a.index > count).map((a) => a.agentId);
+}

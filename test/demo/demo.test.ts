@@ -1,0 +1,287 @@
+/**
+ * `session-keeper demo` for real, as `npm start` runs it but headless and in line mode (its stdout
+ * is a pipe): Temporal dev server, devnet, worker and four agents. Every wait reads the demo's own
+ * output lines (bounded by a deadline); nothing sleeps to synchronise.
+ *
+ * Run 1: every agent becomes fresh, one agent's generation advances (TTL 1m: the refresh comes
+ * about 40 s after the first mint), SIGINT stops it with exit code 0 and no process left behind.
+ * Run 2 on the same data folder: the same agents are found running (not restarted) and their
+ * generations go on from run 1; SIGINT stops it cleanly again.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { freePort } from '../../src/temporal/dev-server';
+
+const REPO = join(__dirname, '..', '..');
+const BIN = join(REPO, 'bin', 'session-keeper.js');
+
+type DemoEvent = Record<string, any> & { event: string };
+
+interface DemoRun {
+  child: ChildProcess;
+  events: DemoEvent[];
+  /** Latest status line per agent. */
+  latest: Map<string, DemoEvent>;
+  /** First status line per agent. */
+  first: Map<string, DemoEvent>;
+  stderr(): string;
+  /** Resolves when `check` holds after some output line; rejects at the deadline or on exit. */
+  until<T>(what: string, check: () => T | undefined | false, timeoutMs: number): Promise<T>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children: ChildProcess[] = [];
+const serverPids = new Set<number>();
+let dataDir: string;
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^(TEMPORAL_|LIT_NETWORKS|SESSION_KEEPER_)/.test(k)) delete env[k];
+  }
+  return env;
+}
+
+function startDemo(args: string[]): DemoRun {
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], {
+    cwd: REPO,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr?.on('data', (d) => {
+    err += d;
+  });
+  const events: DemoEvent[] = [];
+  const latest = new Map<string, DemoEvent>();
+  const first = new Map<string, DemoEvent>();
+  const listeners = new Set<() => void>();
+  let ended = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (line) => {
+    let e: DemoEvent;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      throw new Error(`the demo printed a line that is not JSON: ${line}`);
+    }
+    events.push(e);
+    if (e.event === 'temporal' && typeof e.pid === 'number') serverPids.add(e.pid);
+    if (e.event === 'status') {
+      latest.set(e.agentId, e);
+      if (!first.has(e.agentId)) first.set(e.agentId, e);
+    }
+    for (const l of listeners) l();
+  });
+  rl.on('close', () => {
+    ended = true;
+    for (const l of listeners) l();
+  });
+  return {
+    child,
+    events,
+    latest,
+    first,
+    stderr: () => err,
+    exited,
+    until<T>(what: string, check: () => T | undefined | false, timeoutMs: number): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const done = (fn: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(probe);
+          fn();
+        };
+        const probe = () => {
+          const v = check();
+          if (v !== undefined && v !== false) done(() => resolve(v as T));
+          else if (ended)
+            done(() => reject(new Error(`the demo ended before ${what}; stderr:\n${err.slice(-3000)}`)));
+        };
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `no ${what} within ${timeoutMs} ms; last lines:\n${events
+                    .slice(-8)
+                    .map((e) => JSON.stringify(e))
+                    .join('\n')}\nstderr:\n${err.slice(-3000)}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
+        listeners.add(probe);
+        probe();
+      });
+    },
+  };
+}
+
+async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const servers: ReturnType<typeof createServer>[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = createServer();
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(base + i, '127.0.0.1', () => resolve());
+        });
+        servers.push(s);
+      }
+      return base;
+    } catch {
+      // taken; try another range
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  }
+  throw new Error('no free port range found');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Processes (other than `ps` itself) whose command line mentions the test's data folder. */
+function processesUsing(dir: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(dir))
+    .map((l) => l.trim());
+}
+
+/** Stops the demo with SIGINT and checks it exits 0 leaving no process behind. */
+async function interruptAndCheck(run: DemoRun, serverPid: number): Promise<void> {
+  run.child.kill('SIGINT');
+  await run.until('the "stopped" line', () => run.events.find((e) => e.event === 'stopped'), 60_000);
+  const { code, signal } = await run.exited;
+  assert.equal(signal, null, `the demo died of ${signal}; stderr:\n${run.stderr()}`);
+  assert.equal(code, 0, `exit code ${code}; stderr:\n${run.stderr()}`);
+  assert.equal(isAlive(serverPid), false, `the Temporal dev server (pid ${serverPid}) is still running`);
+  assert.deepEqual(processesUsing(dataDir), [], 'processes still use the data folder');
+}
+
+function allFresh(run: DemoRun): Map<string, DemoEvent> | undefined {
+  const agents = run.events.filter((e) => e.event === 'agent').map((e) => e.agentId as string);
+  if (agents.length === 0 || !run.events.some((e) => e.event === 'ready')) return undefined;
+  const fresh = agents.every((id) => run.latest.get(id)?.state === 'fresh');
+  return fresh ? new Map(run.latest) : undefined;
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'session-keeper-demo-'));
+});
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const pid of serverPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same agents', {
+  timeout: 240_000,
+}, async () => {
+  const args = [
+    '--headless',
+    '--data-dir',
+    dataDir,
+    '--temporal-port',
+    String(await freePort()),
+    '--devnet-port',
+    String(await freePortRange(6)),
+    '--agents',
+    '4',
+    '--ttl',
+    '1m',
+  ];
+
+  // Run 1: a new data folder.
+  const run1 = startDemo(args);
+  const temporal1 = await run1.until('first line', () => run1.events[0], 60_000);
+  assert.equal(temporal1.event, 'temporal', 'the first line names Temporal');
+  assert.match(temporal1.address, /^127\.0\.0\.1:\d+$/);
+  assert.equal(temporal1.uiUrl, null, 'headless: no UI');
+  assert.equal(typeof temporal1.pid, 'number');
+  const fresh1 = await run1.until('every agent fresh', () => allFresh(run1), 120_000);
+  assert.deepEqual(
+    run1.events.filter((e) => e.event === 'agent').map((e) => [e.agentId, e.mode, e.outcome]),
+    [
+      ['demo-eoa-1', 'eoa', 'started'],
+      ['demo-pkp-2', 'pkp', 'started'],
+      ['demo-eoa-3', 'eoa', 'started'],
+      ['demo-pkp-4', 'pkp', 'started'],
+    ],
+  );
+  const devnet1 = run1.events.find((e) => e.event === 'devnet')!;
+  assert.equal(devnet1.restored, false);
+  for (const s of fresh1.values()) {
+    assert.equal(s.nodes, 3, 'sigs for every node');
+    assert.ok(!('sessionSigs' in s), 'status lines carry no sigs');
+  }
+  const advanced = await run1.until(
+    'a refresh (generation advancing)',
+    () =>
+      [...run1.latest.values()].find(
+        (s) => s.state === 'fresh' && s.generation > (fresh1.get(s.agentId)?.generation ?? 0),
+      ),
+    90_000,
+  );
+  await interruptAndCheck(run1, temporal1.pid);
+  const generations1 = new Map([...run1.latest].map(([id, s]) => [id, s.generation as number]));
+
+  // Keys stay out of Temporal (specs carry env: references) and are kept owner-only.
+  const keysFile = join(dataDir, 'demo', 'keys.json');
+  assert.equal(fs.statSync(keysFile).mode & 0o777, 0o600);
+  const keys = JSON.parse(fs.readFileSync(keysFile, 'utf8')).agents as { privateKey: string }[];
+  assert.equal(keys.length, 4);
+  const history = fs
+    .readdirSync(dataDir)
+    .filter((f) => f.startsWith('temporal.db'))
+    .map((f) => fs.readFileSync(join(dataDir, f)).toString('latin1'))
+    .join('');
+  assert.ok(history.includes('env:DEMO_AGENT_1_KEY'), 'the history holds the signer reference');
+  for (const k of keys) {
+    assert.ok(!history.toLowerCase().includes(k.privateKey.slice(2).toLowerCase()), 'a key reached Temporal');
+  }
+
+  // Run 2: the same data folder resumes the same agents.
+  const run2 = startDemo(args);
+  const temporal2 = await run2.until('first line', () => run2.events[0], 60_000);
+  assert.equal(temporal2.event, 'temporal');
+  await run2.until('the ready line', () => run2.events.find((e) => e.event === 'ready'), 120_000);
+  assert.deepEqual(
+    run2.events.filter((e) => e.event === 'agent').map((e) => e.outcome),
+    ['already-running', 'already-running', 'already-running', 'already-running'],
+  );
+  assert.equal(run2.events.find((e) => e.event === 'devnet')?.restored, true);
+  await run2.until('every agent fresh again', () => allFresh(run2), 90_000);
+  for (const [agentId, before] of generations1) {
+    const firstSeen = run2.first.get(agentId)!;
+    assert.ok(
+      firstSeen.generation >= before,
+      `${agentId} came back at generation ${firstSeen.generation}, it was ${before}`,
+    );
+  }
+  assert.ok(run2.first.get(advanced.agentId)!.generation > 1, 'generations go on, not from 1');
+  await interruptAndCheck(run2, temporal2.pid);
+});
