@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { BlockhashAdvertiser } from './faults';
-import { closeServer, LOOPBACK, listen, sendJson } from './http-util';
+import { closeServer, devnetHosts, listen, sendJson } from './http-util';
 
 export const BLOCK_INDEXER_PATH = '/get_most_recent_valid_block';
 
@@ -31,8 +31,8 @@ export class BlockIndexer {
       const { blockhash, timestamp } = this.advertiser.current();
       sendJson(res, 200, { blockhash, timestamp });
     });
-    const actual = await listen(this.server, port);
-    this.urlValue = `http://${LOOPBACK}:${actual}${BLOCK_INDEXER_PATH}`;
+    const actual = await listen(this.server, port, devnetHosts.bind);
+    this.urlValue = `http://${devnetHosts.advertise}:${actual}${BLOCK_INDEXER_PATH}`;
     return this.urlValue;
   }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex } from '@noble/hashes/utils';
 import type { Block, BlockClock } from './block-clock';
-import { BodyError, closeServer, LOOPBACK, listen, readJson, sendJson } from './http-util';
+import { BodyError, closeServer, devnetHosts, listen, readJson, sendJson } from './http-util';
 import { CallRevertedError, type EventLogData, type StakingContract } from './staking';
 
 export interface LogEntry {
@@ -66,8 +66,8 @@ export class Chain {
 
   async start(port: number): Promise<string> {
     this.server = createServer((req, res) => void this.onRequest(req, res));
-    const actual = await listen(this.server, port);
-    this.urlValue = `http://${LOOPBACK}:${actual}`;
+    const actual = await listen(this.server, port, devnetHosts.bind);
+    this.urlValue = `http://${devnetHosts.advertise}:${actual}`;
     return this.urlValue;
   }
 

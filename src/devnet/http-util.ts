@@ -41,6 +41,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/**
+ * Where the chain, block indexer and nodes listen and what address they advertise (node URLs are
+ * published through the Staking contract). Loopback unless a deployment (the compose `local`
+ * profile) asks otherwise; the admin API always stays on loopback.
+ */
+export const devnetHosts = { bind: LOOPBACK, advertise: LOOPBACK };
+
+export function configureDevnetHosts(bind: string, advertise: string): void {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(advertise)) {
+    throw new Error(`advertise host ${advertise} must be an IPv4 address (validators publish uint32 IPs)`);
+  }
+  devnetHosts.bind = bind;
+  devnetHosts.advertise = advertise;
+}
+
 export function listen(server: Server, port: number, host = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {

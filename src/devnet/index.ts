@@ -29,7 +29,7 @@ import {
   parseChainFaults,
   parseFaultSpec,
 } from './faults';
-import { LOOPBACK } from './http-util';
+import { configureDevnetHosts, devnetHosts, LOOPBACK } from './http-util';
 import type { CustomNetworkConfig } from './lit-config';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
@@ -76,6 +76,10 @@ export interface StartDevnetOptions {
    * network is created and saved.
    */
   stateFile?: string;
+  /** Interface the chain, indexer and nodes listen on (default 127.0.0.1; the admin API stays on loopback). */
+  bindHost?: string;
+  /** IPv4 address published for them (default: bindHost, or 127.0.0.1 when binding 0.0.0.0). */
+  advertiseHost?: string;
 }
 
 export const DEFAULT_NODES = 3;
@@ -452,7 +456,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
 
   private validatorOf(n: LitNodeServer) {
     const port = Number(new URL(n.url).port);
-    return { host: LOOPBACK, port, nodeAddress: n.chainAddress };
+    return { host: devnetHosts.advertise, port, nodeAddress: n.chainAddress };
   }
 
   /** Starts the next node: a new one, or (restoring) the one saved with this address and port. */
@@ -499,5 +503,7 @@ function checkSavedStateMatches(saved: DevnetState, opts: StartDevnetOptions, fi
 
 /** Starts a devnet; `close()` it when done (tests: in `after`). */
 export function startDevnet(opts: StartDevnetOptions = {}): Promise<Devnet> {
+  const bind = opts.bindHost ?? LOOPBACK;
+  configureDevnetHosts(bind, opts.advertiseHost ?? (bind === '0.0.0.0' ? LOOPBACK : bind));
   return Devnet.start(opts);
 }

@@ -25,7 +25,7 @@ import {
   NO_FAULT,
   type NodeEndpoint,
 } from './faults';
-import { BodyError, closeServer, LOOPBACK, listen, readJson, sendJson } from './http-util';
+import { BodyError, closeServer, devnetHosts, listen, readJson, sendJson } from './http-util';
 import { LitNodeError, litError, litErrorBody } from './lit-errors';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import type { PkpRegistry } from './pkp-registry';
@@ -131,12 +131,12 @@ export class LitNodeServer extends EventEmitter<{
   }
 
   get url(): string {
-    return `http://${LOOPBACK}:${this.port}`;
+    return `http://${devnetHosts.advertise}:${this.port}`;
   }
 
   /** `host:port`, what session sigs must name as `nodeAddress`. */
   get hostPort(): string {
-    return `${LOOPBACK}:${this.port}`;
+    return `${devnetHosts.advertise}:${this.port}`;
   }
 
   get fault(): FaultSpec {
@@ -144,7 +144,7 @@ export class LitNodeServer extends EventEmitter<{
   }
 
   async start(port: number): Promise<string> {
-    this.port = await listen(this.server, port);
+    this.port = await listen(this.server, port, devnetHosts.bind);
     return this.url;
   }
 
@@ -163,7 +163,7 @@ export class LitNodeServer extends EventEmitter<{
     if (spec.mode === 'down' && !wasDown) {
       await closeServer(this.server);
     } else if (spec.mode !== 'down' && wasDown) {
-      await listen(this.server, this.port);
+      await listen(this.server, this.port, devnetHosts.bind);
     }
     this.log.info({ node: this.index, fault: spec }, 'node fault set');
   }

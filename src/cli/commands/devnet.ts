@@ -24,6 +24,9 @@ interface DevnetFlags {
   port: number;
   writeConfig?: string;
   networkName: string;
+  stateFile?: string;
+  bindHost?: string;
+  advertiseHost?: string;
 }
 
 function positiveInt(what: string, max: number) {
@@ -107,6 +110,18 @@ export function register(program: Command): void {
     )
     .option('--write-config <file>', "write the worker's custom-network config for this devnet to FILE")
     .option('--network-name <name>', 'network name in the written config', networkName, DEFAULT_NETWORK_NAME)
+    .option(
+      '--state-file <file>',
+      'keep the network (key, ports, PKPs, epoch) in FILE so a restart is the same network',
+    )
+    .option(
+      '--bind-host <ip>',
+      'interface for the RPC, block indexer and nodes (default 127.0.0.1; the admin API stays on loopback)',
+    )
+    .option(
+      '--advertise-host <ipv4>',
+      'address published for them, e.g. a container IP (default: the bind host)',
+    )
     .addHelpText(
       'after',
       `
@@ -139,6 +154,9 @@ Example:
         blockTimeMs: flags.blockTime,
         basePort: flags.port,
         logger,
+        ...(flags.stateFile ? { stateFile: flags.stateFile } : {}),
+        ...(flags.bindHost ? { bindHost: flags.bindHost } : {}),
+        ...(flags.advertiseHost ? { advertiseHost: flags.advertiseHost } : {}),
       });
       const stopped = new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
