@@ -13,6 +13,7 @@ import { LitClientPool, type LitNetworkTarget, type NodeSetChange } from './acti
 import { resolveNetworkTarget } from './activities/network-targets';
 import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './activities/nonce-source';
 import type { SignerEnvironment } from './activities/signer-reference';
+import { GRPC, grpcCode } from './client/errors';
 import { startFleetRotation } from './client/fleet-rotation';
 import { setupPayloadEncryption } from './codec/data-converter';
 import { startFleetCollector } from './observability/fleet-collector';
@@ -23,6 +24,14 @@ import { DEFAULT_TASK_QUEUE } from './shared/names';
 import { loadNetworkConfig, type NetworkConfig } from './shared/network-config';
 import { loadTlsFiles } from './temporal/connection-config';
 import { parseWorkerConfig } from './worker-config';
+
+/**
+ * Modules the workflow bundle evaluates once per worker thread (in the reusable V8 context) instead
+ * of once per cached workflow: pure code with no per-workflow state. The agent spec's zod schema
+ * was the bulk of each cached workflow's heap (BENCHMARKS.md, B3). Prebuilt bundles should pass
+ * these to `bundleWorkflowCode({ preloadModules })` too.
+ */
+export const WORKFLOW_PRELOAD_MODULES: string[] = ['zod', 'ms', require.resolve('./shared/agent-spec')];
 
 export interface SessionWorkerOptions {
   connection: NativeConnection;
@@ -102,7 +111,10 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
     activities,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+      : {
+          workflowsPath: require.resolve('./workflows'),
+          bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES },
+        }),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
@@ -127,8 +139,16 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
 }
 
 /**
+ * The rotation's job id is shared by the workers that see the same change at about the same time,
+ * so the server runs it once. It includes the minute: the server refuses a batch job id that was
+ * ever used, even by a finished batch, so without it a node set seen before (a node that drops out
+ * and comes back a second time) would never have its agents re-signed.
+ */
+const NODE_SET_JOB_WINDOW_MS = 60_000;
+
+/**
  * Sigs are keyed by node URL, so agents must re-sign when a node joins. Every worker sees the change;
- * a job id derived from the new node set makes the server run the batch once.
+ * a job id derived from the new node set (and the minute, see above) makes the server run the batch once.
  */
 async function rotateOnNodeSetChange(
   change: NodeSetChange,
@@ -151,11 +171,12 @@ async function rotateOnNodeSetChange(
       query: `LitNetwork = "${change.network}"`,
       spreadMs,
       reason: 'validator-set-changed',
-      jobId: `node-set-${change.network}-${digest}`,
+      jobId: `node-set-${change.network}-${digest}-${Math.floor(Date.now() / NODE_SET_JOB_WINDOW_MS)}`,
     });
     logger.info({ network: change.network, jobId, added }, 'rotating agents for the new node set');
   } catch (err) {
-    if (/already exists|AlreadyExists/i.test(String((err as Error).message))) return;
+    // Another worker started it ("6 ALREADY_EXISTS: Workflow execution is already running").
+    if (grpcCode(err) === GRPC.ALREADY_EXISTS) return;
     logger.error(
       { network: change.network, err: (err as Error).message },
       'could not rotate agents after node set change',

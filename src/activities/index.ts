@@ -28,6 +28,9 @@ export interface ActivityDeps {
   onMint?: (outcome: MintOutcome) => void;
 }
 
+/** How often a running mint heartbeats; the workflow's heartbeat timeout is 15 s. */
+export const HEARTBEAT_INTERVAL_MS = 3_000;
+
 /** Error types that mean the pooled connection itself may be bad. */
 const RECONNECT_ON = new Set(['NotEnoughNodes', 'NetworkError', 'NodeTimeout', 'NodeBlsWrongEpochError']);
 
@@ -36,6 +39,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
     async mintSessionSigs(req: MintRequest): Promise<MintResult> {
       const started = performance.now();
       const attempt = safeAttempt();
+      const stopHeartbeat = keepHeartbeating();
       const request = {
         agentId: req.agentId,
         network: req.network,
@@ -66,9 +70,24 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
           message: classified.message,
           nonRetryable: !classified.retryable,
         });
+      } finally {
+        stopHeartbeat();
       }
     },
   };
+}
+
+/** Heartbeats until the returned function is called; a no-op outside an activity (direct calls in tests). */
+function keepHeartbeating(): () => void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  return () => clearInterval(timer);
 }
 
 function safeAttempt(): number {

@@ -33,6 +33,10 @@ const { mintSessionSigs } = proxyActivities<SessionActivities>({
   // Also bounds the time an attempt waits for a worker: with none up it fails into the backoff loop
   // (and the status says degraded) instead of sitting in the task queue unseen.
   scheduleToCloseTimeout: '5 minutes',
+  // The activity heartbeats while it mints, so a worker that dies mid-mint (SIGKILL, OOM, lost
+  // host) is noticed after this long, not after the start-to-close timeout: sigs with a short
+  // lifetime would run out in those minutes.
+  heartbeatTimeout: '15 seconds',
   // One attempt per activity: the workflow retries itself, so it knows it is retrying and says so.
   retry: { maximumAttempts: 1 },
 });
