@@ -58,8 +58,11 @@ export interface ScenarioResult {
   agentsPerSec: number;
   mints: number;
   failures: number;
-  /** Failed mint attempts by error type (the workflow retried them). */
+  /** Failed mint attempts by "type: message start" (the workflow retried them). */
   failureTypes: Record<string, number>;
+  /** Whole scenario (start, first mints, rotation): workflow tasks over 5 s, and timed out ones. */
+  slowWorkflowTasks: number;
+  lostWorkflowTasks: number;
   workerCpuSec: number;
   devnetCpuSec: number;
   serverCpuSec?: number;
@@ -172,6 +175,7 @@ async function runScenario(
           .map(([k, v]) => [k, v - (w0.failureTypes[k] ?? 0)] as const)
           .filter(([, v]) => v > 0),
       ),
+      ...worker.logCounts(),
       workerCpuSec: cpuSeconds(w0.cpu, w1.cpu),
       devnetCpuSec: cpuSeconds(d0.cpu, d1.cpu),
       serverCpuSec: s0 !== undefined && s1 !== undefined ? s1 - s0 : undefined,
@@ -181,7 +185,8 @@ async function runScenario(
       `B2 ${kind} ${mode} ${size}: started in ${fmt(startSec)} s, first mints ${fmt(firstMintSec)} s, ` +
         `rotated in ${fmt(rotateSec, 2)} s = ${fmt(result.agentsPerSec)} agents/s ` +
         `(signals delivered at ${fmt(signalsSec, 2)} s; worker CPU ${fmt(result.workerCpuSec, 2)} s; ` +
-        `mints ${result.mints}, failures ${result.failures} ${JSON.stringify(result.failureTypes)})`,
+        `mints ${result.mints}, failures ${result.failures} ${JSON.stringify(result.failureTypes)}; ` +
+        `workflow tasks > 5 s: ${result.slowWorkflowTasks}, timed out: ${result.lostWorkflowTasks})`,
     );
     return result;
   } finally {
@@ -285,7 +290,8 @@ export function b2Markdown(r: B2Result): string {
         'first mints (not counted)',
         'rotation',
         'all signals delivered at',
-        'mints / failures',
+        'mints / failed attempts',
+        'workflow tasks > 5 s / timed out (whole scenario)',
         'worker CPU',
         'devnet CPU',
         'server CPU',
@@ -299,18 +305,31 @@ export function b2Markdown(r: B2Result): string {
         fmt(s.firstMintSec),
         fmt(s.rotateSec, 2),
         fmt(s.signalsSec, 2),
-        `${s.mints} / ${s.failures}${
-          s.failures
-            ? ` (${Object.entries(s.failureTypes)
-                .map(([k, v]) => `${k} ${v}`)
-                .join(', ')}; retried)`
-            : ''
-        }`,
+        `${s.mints} / ${s.failures}`,
+        s.slowWorkflowTasks === undefined ? 'n/a' : `${s.slowWorkflowTasks} / ${s.lostWorkflowTasks}`,
         fmt(s.workerCpuSec, 2),
         fmt(s.devnetCpuSec, 2),
         s.serverCpuSec === undefined ? 'n/a' : fmt(s.serverCpuSec, 2),
         fmt(s.workerRssMiB, 0),
       ]),
     ),
+    ...failureLines(r),
   ].join('\n');
+}
+
+function failureLines(r: B2Result): string[] {
+  const failed = r.scenarios.filter((s) => s.failures > 0);
+  if (!failed.length) return [];
+  return [
+    '',
+    'Failed mint attempts in the rotation window (the workflow retried each; every agent reached generation 2):',
+    '',
+    ...failed.map(
+      (s) =>
+        `- \`${s.server}\` ${s.size.toLocaleString('en-US')} ${s.mode}: ` +
+        Object.entries(s.failureTypes)
+          .map(([k, v]) => `${v} × \`${k}\``)
+          .join('; '),
+    ),
+  ];
 }

@@ -272,9 +272,32 @@ export async function recordCannedResult(ctx: BenchContext): Promise<string> {
 
 // ---- worker child -----------------------------------------------------------------------------
 
+export interface WorkerLogCounts {
+  /** Temporal core's TMPRL1104 warnings: a workflow task took over 5 s. */
+  slowWorkflowTasks: number;
+  /** The server had already timed the workflow task out when the worker completed it. */
+  lostWorkflowTasks: number;
+}
+
+/** Counts the worker's warnings that show workflow tasks starved (from its log file). */
+export function workerLogCounts(logFile: string): WorkerLogCounts {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    // no log
+  }
+  const count = (re: RegExp) => (text.match(re) ?? []).length;
+  return {
+    slowWorkflowTasks: count(/TMPRL1104/g),
+    lostWorkflowTasks: count(/Workflow task not found/g),
+  };
+}
+
 export interface WorkerHandle {
   child: BenchChild;
   config: WorkerChildConfig;
+  logCounts(): WorkerLogCounts;
   stats(): Promise<WorkerChildStats>;
   gc(): Promise<GcResult>;
   stop(): Promise<void>;
@@ -338,6 +361,7 @@ export async function startWorker(ctx: BenchContext, spec: WorkerSpec): Promise<
     child,
     config,
     stats: () => child.request<WorkerChildStats>('stats'),
+    logCounts: () => workerLogCounts(child.logFile),
     gc: () => child.request<GcResult>('gc'),
     stop: () => child.stop(),
   };

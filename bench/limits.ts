@@ -112,6 +112,38 @@ function b2Limits(b2: B2Result, b3: B3Result | undefined): string[] {
         .join(', ') +
       '.',
   );
+  const starved = reals.filter((s) => (s.slowWorkflowTasks ?? 0) > 0);
+  if (starved.length) {
+    const cannedSlow = canned.reduce((a, s) => a + (s.slowWorkflowTasks ?? 0), 0);
+    out.push(
+      "- **Mints starve the worker's workflow tasks.** The mint activity runs on the worker's main JavaScript " +
+        'thread, and every workflow activation passes through that thread on its way to the workflow thread. ' +
+        starved
+          .map(
+            (s) =>
+              `In the real fleet of ${s.size.toLocaleString('en-US')}, ${s.slowWorkflowTasks} workflow tasks took over 5 s ` +
+              `and ${s.lostWorkflowTasks} timed out on the server and had to be retried`,
+          )
+          .join('; ') +
+        ` (worker log, whole scenario; canned fleets: ${cannedSlow}). Fewer concurrent mints per worker ` +
+        '(`maxConcurrentActivities`) or activity-only worker processes would keep workflow tasks responsive; ' +
+        'both were not measured here.',
+    );
+  }
+  const failing = reals.filter((s) => s.failures > 0);
+  if (failing.length) {
+    const notReady = failing.some((s) => Object.keys(s.failureTypes).some((k) => /not ready/i.test(k)));
+    out.push(
+      '- **Failed mints under load** (retried by the workflow, listed under B2). ' +
+        (notReady
+          ? '"LitNodeClient is not ready" comes from `LitClientPool.invalidate`: a network-type error — a failed ' +
+            'block-indexer fetch is one, though it says nothing about the client — makes the pool disconnect the ' +
+            'shared client at once, under the mints still running on it, so one hiccup fails a burst of them. ' +
+            'Letting in-flight mints finish before disconnecting (or not reconnecting on nonce-fetch errors) would ' +
+            'avoid it; not changed here.'
+          : 'See the messages listed under B2.'),
+    );
+  }
   // Where signals arrived at no more than ~60/s, the batch operation's rate limit was binding.
   const capped = canned.filter((s) => s.server === 'default' && s.size / s.signalsSec <= 60);
   if (capped.length) {

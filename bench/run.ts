@@ -41,7 +41,7 @@ const HELP = `npm run bench -- [options]
   --b2-servers <list>      default (startDevServer, batcherRPS 50) and/or lifted (default both)
   --b2-batcher-rps <n>     worker.batcherRPS of the lifted server (default 5000)
   --b2-lifted-modes <l>    fleets on the lifted server: canned and/or real (default canned)
-  --pkp-share <f>          share of PKP agents in real-activity fleets (default 0.1)
+  --pkp-share <f>          share of PKP agents in the B2 and B3-cycle fleets (default 0.1)
   --b3-idle-agents <n>     cached idle agents for the memory figure (default 1000)
   --b3-cycle-agents <n>    short-TTL agents for history and CPU (default 20)
   --b3-refreshes <n>       refreshes the CPU figure is measured over (default 150)

@@ -54,6 +54,7 @@ export interface WorkerChildStats {
   memory: NodeJS.MemoryUsage;
   mints: number;
   failures: number;
+  /** Failed mints by "type: message start". */
   failureTypes: Record<string, number>;
   cachedWorkflows: number;
   state: string;
@@ -183,7 +184,9 @@ async function main(): Promise<void> {
       onMint: (outcome) => {
         if (outcome.error) {
           failures++;
-          failureTypes[outcome.error.type] = (failureTypes[outcome.error.type] ?? 0) + 1;
+          // Type and the start of the message: "Unknown" alone says little.
+          const key = `${outcome.error.type}: ${outcome.error.message.slice(0, 90)}`;
+          failureTypes[key] = (failureTypes[key] ?? 0) + 1;
         } else mints++;
       },
     });

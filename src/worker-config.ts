@@ -22,6 +22,8 @@ export interface WorkerConfig {
   handshakeTimeoutMs: number;
   mintTimeoutMs: number;
   nonceMaxAgeMs: number;
+  /** Session-key Ed25519: `native` (node:crypto, after a self-check) or `sdk` (the SDK's pure JS). */
+  ed25519: 'native' | 'sdk';
   /** `host:port` of the operator endpoint (`/metrics`, `/healthz`, `/readyz`), or undefined for none. */
   metricsAddress?: string;
   /** Loopback `host:port` where the Temporal runtime serves its metrics; appended to `/metrics`. */
@@ -49,6 +51,7 @@ export const WORKER_ENV_VARS = [
   'SESSION_KEEPER_HANDSHAKE_TIMEOUT',
   'SESSION_KEEPER_MINT_TIMEOUT',
   'SESSION_KEEPER_NONCE_MAX_AGE',
+  'SESSION_KEEPER_ED25519',
   'SESSION_KEEPER_METRICS_ADDRESS',
   'SESSION_KEEPER_TEMPORAL_METRICS_ADDRESS',
   'SESSION_KEEPER_FLEET_METRICS_INTERVAL',
@@ -123,6 +126,10 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`SESSION_KEEPER_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const ed25519 = (env.SESSION_KEEPER_ED25519 || 'native') as WorkerConfig['ed25519'];
+  if (ed25519 !== 'native' && ed25519 !== 'sdk') {
+    problems.push(`SESSION_KEEPER_ED25519=${ed25519} must be "native" (default) or "sdk"`);
+  }
   const config: WorkerConfig = {
     connection,
     taskQueue,
@@ -132,6 +139,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     handshakeTimeoutMs: duration('SESSION_KEEPER_HANDSHAKE_TIMEOUT', 5_000, 100),
     mintTimeoutMs: duration('SESSION_KEEPER_MINT_TIMEOUT', 30_000, 1_000),
     nonceMaxAgeMs: duration('SESSION_KEEPER_NONCE_MAX_AGE', 10 * 60_000, 1_000),
+    ed25519,
     metricsAddress: hostPort('SESSION_KEEPER_METRICS_ADDRESS'),
     temporalMetricsAddress: hostPort('SESSION_KEEPER_TEMPORAL_METRICS_ADDRESS') ?? '127.0.0.1:9465',
     fleetMetricsIntervalMs: duration('SESSION_KEEPER_FLEET_METRICS_INTERVAL', 15_000, 1_000),

@@ -10,6 +10,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type MintOutcome } from './activities';
 import { LitClientPool, type LitNetworkTarget, type NodeSetChange } from './activities/lit-client-pool';
+import { type Ed25519Backend, useNativeEd25519 } from './activities/native-ed25519';
 import { resolveNetworkTarget } from './activities/network-targets';
 import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './activities/nonce-source';
 import type { SignerEnvironment } from './activities/signer-reference';
@@ -51,6 +52,11 @@ export interface SessionWorkerOptions {
   mintTimeoutMs?: number;
   nonce?: NonceOptions;
   signerEnvironment?: SignerEnvironment;
+  /**
+   * `native` (default): node:crypto's Ed25519 for session keys, swapped into the SDK after a
+   * self-check (src/activities/native-ed25519.ts); `sdk`: the SDK's pure-JavaScript one.
+   */
+  ed25519?: Ed25519Backend;
   /** Spread of the rotation sent to a network's agents when its node set changes. */
   nodeSetRotationSpreadMs?: number;
   logger?: Logger;
@@ -69,6 +75,13 @@ export interface SessionWorker {
 
 export async function createSessionWorker(opts: SessionWorkerOptions): Promise<SessionWorker> {
   const logger = opts.logger ?? createLogger('silent');
+  if ((opts.ed25519 ?? 'native') === 'native') {
+    const backend = useNativeEd25519();
+    if (backend === 'native')
+      logger.info({ ed25519: backend }, 'session keys use native Ed25519 (node:crypto)');
+    else
+      logger.warn({ ed25519: backend }, "native Ed25519 failed its self-check; session keys use the SDK's");
+  }
   const pool = new LitClientPool({
     resolveNetwork: opts.resolveNetwork ?? ((name) => resolveNetworkTarget(name, opts.networks)),
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
@@ -230,6 +243,7 @@ export async function runWorkerFromEnv(
     maxCachedWorkflows: config.maxCachedWorkflows,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     mintTimeoutMs: config.mintTimeoutMs,
+    ed25519: config.ed25519,
     nonce: { ...DEFAULT_NONCE_OPTIONS, maxAgeMs: config.nonceMaxAgeMs },
     logger,
     onMint: (outcome) => metrics?.recordMint(outcome),

@@ -34,6 +34,8 @@ export class TypedActivityError extends Error {
   constructor(
     readonly type: ActivityErrorType,
     message: string,
+    /** What failed: the Lit client's round trips, or the block indexer (which says nothing about the client). */
+    readonly source: 'lit' | 'block-indexer' = 'lit',
   ) {
     super(message);
     this.name = type;

@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SessionActivities } from '../shared/activity-contract';
 import type { MintRequest, MintResult } from '../shared/types';
-import { classifyLitError } from './error-classification';
+import { classifyLitError, TypedActivityError } from './error-classification';
 import type { LitClientPool } from './lit-client-pool';
 import { mintSessionSigs } from './mint-session-sigs';
 import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './nonce-source';
@@ -62,7 +62,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
         return result;
       } catch (err) {
         const classified = classifyLitError(err);
-        if (RECONNECT_ON.has(classified.type)) deps.pool.invalidate(req.network);
+        if (shouldReconnect(err, classified.type)) deps.pool.invalidate(req.network);
         deps.onMint?.({ request, attempt, durationMs: performance.now() - started, error: classified });
         // The message is already one bounded line with no sig or key material.
         throw ApplicationFailure.create({
@@ -75,6 +75,12 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
       }
     },
   };
+}
+
+/** Pure: a network-level failure of the Lit client's own round trips (not of the block indexer). */
+export function shouldReconnect(err: unknown, type: string): boolean {
+  if (err instanceof TypedActivityError && err.source === 'block-indexer') return false;
+  return RECONNECT_ON.has(type);
 }
 
 /** Heartbeats until the returned function is called; a no-op outside an activity (direct calls in tests). */

@@ -33,6 +33,11 @@ export interface PooledClient {
   minNodeCount: number;
   epoch: number;
   blockIndexerUrl: string;
+  /**
+   * Hands the client back when the mint is done. A client that was replaced meanwhile (see
+   * `invalidate`) is disconnected only once the last mint using it has released it.
+   */
+  release(): void;
 }
 
 export interface LitClientPoolOptions {
@@ -64,7 +69,14 @@ interface Entry {
   nodeUrls: string[];
   /** Every Staking contract instance the SDK created: it leaks their event polling otherwise. */
   stakingContracts: Set<{ removeAllListeners(): unknown }>;
+  /** Mints holding this client now. */
+  inUse: number;
+  /** Replaced by a new client: disconnect as soon as `inUse` drops to 0. */
+  retired: boolean;
 }
+
+/** A retired client still in use is disconnected after this anyway (mints time out long before). */
+const RETIRED_CLIENT_GRACE_MS = 120_000;
 
 interface PoolEvents {
   nodeSetChanged: [NodeSetChange];
@@ -106,15 +118,19 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     return this.snapshot(entry);
   }
 
-  /** Drop the client after a network-level failure: the next `acquire` reconnects from scratch. */
+  /**
+   * Drop the client after a network-level failure: the next `acquire` connects a new one. Mints
+   * still running on the old client finish on it (disconnecting it under them would fail every one
+   * of them for one bad round trip); it is disconnected when the last of them releases it.
+   */
   invalidate(network: string): void {
     const entry = this.entries.get(network);
     if (!entry || entry.connecting) return;
     entry.healthy = false;
-    const old = entry.client;
-    entry.closing = true;
-    void disconnectFully(old, entry);
+    entry.retired = true;
     this.entries.set(network, { ...this.createEntry(network), nodeUrls: entry.nodeUrls });
+    if (entry.inUse === 0) this.retire(entry);
+    else setTimeout(() => this.retire(entry), RETIRED_CLIENT_GRACE_MS).unref();
   }
 
   /**
@@ -169,6 +185,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       lastProbeAt: 0,
       nodeUrls: [],
       stakingContracts: new Set(),
+      inUse: 0,
+      retired: false,
     };
     installResilientHandshake(client, this.handshakeTimeoutMs, (report) => {
       entry.lastReport = report;
@@ -226,10 +244,24 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     return entry.nodeUrls.length < all.length && this.now() - entry.lastProbeAt >= this.reprobeIntervalMs;
   }
 
+  private retire(entry: Entry): void {
+    if (entry.closing) return;
+    entry.closing = true;
+    void disconnectFully(entry.client, entry);
+  }
+
   private snapshot(entry: Entry): PooledClient {
     // epoch number is only exposed through a getter.
     const core = entry.client as any;
+    entry.inUse++;
+    let released = false;
     return {
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.inUse--;
+        if (entry.retired && entry.inUse === 0) this.retire(entry);
+      },
       network: entry.target.name,
       client: entry.client,
       nodeUrls: [...entry.client.connectedNodes],

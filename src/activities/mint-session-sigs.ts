@@ -84,6 +84,25 @@ export async function mintSessionSigs(req: MintRequest, deps: MintDeps): Promise
     : undefined;
 
   const pooled = await deps.acquire(req.network);
+  try {
+    return await mintWith(pooled, req, deps, { wallet, resourceAbilityRequests, delegationOwner });
+  } finally {
+    pooled.release();
+  }
+}
+
+async function mintWith(
+  pooled: PooledClient,
+  req: MintRequest,
+  deps: MintDeps,
+  local: {
+    wallet: ethers.Wallet;
+    resourceAbilityRequests: LitResourceAbilityRequest[];
+    delegationOwner?: ethers.Wallet;
+  },
+): Promise<MintResult> {
+  const now = deps.now ?? Date.now;
+  const { wallet, resourceAbilityRequests, delegationOwner } = local;
   const { client } = pooled;
   const block = await fetchLatestBlock(pooled.blockIndexerUrl, deps.nonce);
   useNonce(client, block, now());

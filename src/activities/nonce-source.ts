@@ -25,17 +25,26 @@ export const DEFAULT_NONCE_OPTIONS: NonceOptions = { timeoutMs: 5_000, maxAgeMs:
 export function checkLatestBlock(body: unknown, nowMs: number, maxAgeMs: number): LatestBlock {
   const b = body as { blockhash?: unknown; timestamp?: unknown };
   if (!b || typeof b.blockhash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(b.blockhash)) {
-    throw new TypedActivityError('NetworkError', 'block indexer answered without a valid blockhash');
+    throw new TypedActivityError(
+      'NetworkError',
+      'block indexer answered without a valid blockhash',
+      'block-indexer',
+    );
   }
   const timestamp = Number(b.timestamp);
   if (!Number.isFinite(timestamp) || timestamp <= 0) {
-    throw new TypedActivityError('NetworkError', 'block indexer answered without a valid timestamp');
+    throw new TypedActivityError(
+      'NetworkError',
+      'block indexer answered without a valid timestamp',
+      'block-indexer',
+    );
   }
   const ageMs = nowMs - timestamp * 1000;
   if (ageMs > maxAgeMs) {
     throw new TypedActivityError(
       'StaleBlockhash',
       `latest blockhash from the block indexer is ${Math.round(ageMs / 1000)} s old (limit ${Math.round(maxAgeMs / 1000)} s); not signing with a stale nonce`,
+      'block-indexer',
     );
   }
   return { blockhash: b.blockhash, timestamp };
@@ -54,9 +63,14 @@ export async function fetchLatestBlock(
     throw new TypedActivityError(
       timedOut ? 'NodeTimeout' : 'NetworkError',
       `block indexer ${url} ${timedOut ? `did not answer within ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`}`,
+      'block-indexer',
     );
   }
   if (!res.ok)
-    throw new TypedActivityError('NetworkError', `block indexer ${url} answered HTTP ${res.status}`);
+    throw new TypedActivityError(
+      'NetworkError',
+      `block indexer ${url} answered HTTP ${res.status}`,
+      'block-indexer',
+    );
   return checkLatestBlock(await res.json(), (opts.now ?? Date.now)(), opts.maxAgeMs);
 }

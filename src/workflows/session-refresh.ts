@@ -99,7 +99,7 @@ async function waitForWork(session: AgentSession): Promise<void> {
   const wakeAt = session.nextWakeAt();
   // No deadline only while failed with nothing left to expire: then only a rotate can help.
   if (wakeAt === null) await condition(woken);
-  else await condition(woken, Math.max(1, wakeAt - Date.now()));
+  else if (!(await condition(woken, Math.max(1, wakeAt - Date.now())))) session.reached(wakeAt);
   if (session.markExpiredIfDue()) publish(session.takeSearchAttributeUpdates());
 }
 

@@ -91,6 +91,9 @@ export class AgentSession {
   private lastSuccessSeq = 0;
   private lastPermanentFailureSeq = 0;
 
+  /** The latest deadline known to have passed (see `reached`). */
+  private passed = 0;
+
   private readonly maxMintsPerRun: number;
   private readonly clock: Clock;
   private published: { state?: string; generation?: number };
@@ -130,7 +133,7 @@ export class AgentSession {
   // ---- messages -------------------------------------------------------------------------------
 
   status(): SessionStatus {
-    const now = this.clock.now();
+    const now = this.now();
     const valid = this.sigs !== null && this.expiresAt !== null && now < this.expiresAt;
     return {
       agentId: this.spec.agentId,
@@ -170,7 +173,7 @@ export class AgentSession {
    * the pending rotation forward to now. So a fleet-wide rotate with a spread stays spread out.
    */
   requestRotation(req?: RotateRequest): number {
-    const now = this.clock.now();
+    const now = this.now();
     const spread = validSpread(req?.spreadMs);
     if (this.pending) {
       if (spread === 0) this.pending.notBefore = Math.min(this.pending.notBefore, now);
@@ -223,18 +226,30 @@ export class AgentSession {
 
   mintDue(): boolean {
     const at = this.nextMintAt();
-    return at !== null && at <= this.clock.now();
+    return at !== null && at <= this.now();
   }
 
   /** When the waiting loop must wake up by itself: the next mint, or expiry (so the state flips on time). */
   nextWakeAt(): number | null {
-    const now = this.clock.now();
+    const now = this.now();
     const times = [
       this.nextMintAt(),
       this.expiresAt !== null && this.expiresAt > now ? this.expiresAt : null,
     ];
     const future = times.filter((t): t is number => t !== null);
     return future.length ? Math.min(...future) : null;
+  }
+
+  /**
+   * Records that `at` has passed: a timer set for it fired. Decisions then use at least this time,
+   * because the workflow clock can lag: with SDK 1.24, after workers were killed and restarted
+   * while agents were queried every second, a worker handled a fired refresh timer with the time of
+   * the task before it, found the refresh not due and started the same timer again; a replay, with
+   * the right time, mints instead, so the history no longer replayed and the agent was stuck. With
+   * a clock that does not lag this changes nothing: a timer's task never starts before its deadline.
+   */
+  reached(at: number): void {
+    this.passed = Math.max(this.passed, at);
   }
 
   /** Attempts are counted, not successes: a long outage must not grow one run's history forever. */
@@ -266,7 +281,7 @@ export class AgentSession {
   }
 
   succeeded(result: MintResult): void {
-    const now = this.clock.now();
+    const now = this.now();
     const issuedAt = Date.parse(result.issuedAt);
     const expiresAt = Date.parse(result.expiresAt);
     if (!Number.isFinite(issuedAt) || !(expiresAt > now)) {
@@ -299,7 +314,7 @@ export class AgentSession {
   }
 
   failed(failure: MintFailure): void {
-    const now = this.clock.now();
+    const now = this.now();
     this.failedAttempts++;
     this.lastError = {
       type: failure.type,
@@ -322,7 +337,7 @@ export class AgentSession {
   /** Flips to `expired` when the sigs ran out while waiting. True if the state changed. */
   markExpiredIfDue(): boolean {
     if (this.state !== 'fresh' && this.state !== 'degraded') return false;
-    if (!this.isExpired(this.clock.now())) return false;
+    if (!this.isExpired(this.now())) return false;
     this.state = 'expired';
     return true;
   }
@@ -373,6 +388,10 @@ export class AgentSession {
     }
     this.published = { state: this.state, generation: this.generation };
     return pairs;
+  }
+
+  private now(): number {
+    return Math.max(this.clock.now(), this.passed);
   }
 
   private isExpired(now: number): boolean {

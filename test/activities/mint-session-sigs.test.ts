@@ -8,10 +8,11 @@ import { once } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { ethers } from 'ethers';
-import { createActivities } from '../../src/activities';
+import { createActivities, shouldReconnect } from '../../src/activities';
+import { TypedActivityError } from '../../src/activities/error-classification';
 import { LitClientPool, type NodeSetChange } from '../../src/activities/lit-client-pool';
 import { resolveNetworkTarget } from '../../src/activities/network-targets';
-import { type Devnet, startDevnet } from '../../src/devnet';
+import { type Devnet, type NodeRequestEvent, startDevnet } from '../../src/devnet';
 import type { SessionActivities } from '../../src/shared/activity-contract';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../../src/shared/agent-spec';
 import type { MintRequest } from '../../src/shared/types';
@@ -238,5 +239,64 @@ describe('mintSessionSigs against the devnet', () => {
     const result = await activities.mintSessionSigs(eoa());
     assert.ok(result.nodeUrls.includes(change.addedNodeUrl));
     assert.equal(result.nodeUrls.length, 4);
+  });
+
+  test('a retired client keeps serving the mints still running on it, then is disconnected', async () => {
+    const held = await pool.acquire('devnet');
+    const connectsBefore = pool.connects;
+    pool.invalidate('devnet');
+    // A new client for the next mint; the old one is still connected for the mint that holds it.
+    const next = await pool.acquire('devnet');
+    assert.notEqual(next.client, held.client);
+    assert.equal(pool.connects, connectsBefore + 1);
+    assert.equal(held.client.ready, true);
+    next.release();
+    const disconnected = new Promise<void>((resolve) => held.client.on('disconnected', () => resolve()));
+    held.release();
+    await disconnected;
+    assert.equal(held.client.ready, false);
+  });
+
+  test('a slow PKP mint in flight when its client is retired still completes and its sigs decrypt', async () => {
+    await activities.mintSessionSigs(pkp()); // connect while healthy
+    const nodes = devnet.nodeUrls.length; // an earlier test may have added a node
+    for (let node = 0; node < nodes; node++)
+      await devnet.setFault(node, { mode: 'latency', latencyMs: 1_500, endpoints: ['sign_session_key'] });
+    const signing = new Promise<void>((resolve) => {
+      const onRequest = (e: NodeRequestEvent) => {
+        if (e.endpoint !== 'sign_session_key') return;
+        devnet.off('request', onRequest);
+        resolve();
+      };
+      devnet.on('request', onRequest);
+    });
+    const slow = activities.mintSessionSigs(pkp({ generation: 2 }));
+    await signing; // the mint is now waiting on the nodes
+    pool.invalidate('devnet');
+    const result = await slow;
+    await devnet.clearFaults();
+    assert.equal(result.nodeUrls.length, nodes);
+    assert.equal(await decrypts(result.sessionSigs, pkpAddress), true);
+  });
+
+  test('only failures of the Lit round trips reconnect; a failing block indexer says nothing about the client', () => {
+    const table: [unknown, string, boolean][] = [
+      [new Error('fetch failed'), 'NetworkError', true],
+      [new Error('x'), 'NotEnoughNodes', true],
+      [new Error('x'), 'NodeTimeout', true],
+      [
+        new TypedActivityError('NetworkError', 'block indexer unreachable', 'block-indexer'),
+        'NetworkError',
+        false,
+      ],
+      [
+        new TypedActivityError('NodeTimeout', 'block indexer did not answer', 'block-indexer'),
+        'NodeTimeout',
+        false,
+      ],
+      [new Error('x'), 'NodeSystemFault', false],
+      [new Error('x'), 'StaleBlockhash', false],
+    ];
+    for (const [err, type, expected] of table) assert.equal(shouldReconnect(err, type), expected, type);
   });
 });

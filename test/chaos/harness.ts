@@ -17,10 +17,10 @@ import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { LitNodeServer } from '../../src/devnet/node-server';
 import type { AgentSpecInput } from '../../src/shared/agent-spec';
-import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
+import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../../src/shared/names';
 import type { RefreshPolicy, SessionStatus } from '../../src/shared/types';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server';
-import { type LogRecord, parseLog, type SigningRecord } from './metrics';
+import { type HistoryEventSummary, type LogRecord, parseLog, type SigningRecord } from './metrics';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'bin', 'session-keeper.js');
@@ -137,7 +137,8 @@ export class ChaosEnv {
   readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private server: DevServer;
   private readonly port: number;
-  private readonly workerEnv: NodeJS.ProcessEnv;
+  /** The workers' environment (codec keys, networks file, agent keys). */
+  readonly workerEnv: NodeJS.ProcessEnv;
 
   private constructor(parts: {
     dir: string;
@@ -355,6 +356,34 @@ export class ChaosEnv {
       worker: `${w.slot}${w.incarnation}`,
       text: fs.existsSync(w.logFile) ? fs.readFileSync(w.logFile, 'utf8') : '',
     }));
+  }
+
+  /** The current run's history of every agent (payloads still encrypted). */
+  async histories(): Promise<{ workflowId: string; history: temporal.api.history.v1.IHistory }[]> {
+    return Promise.all(
+      this.agents.map(async (a) => {
+        const workflowId = workflowIdFor(a.agentId);
+        return {
+          workflowId,
+          history: await this.keeper.temporal.workflow.getHandle(workflowId).fetchHistory(),
+        };
+      }),
+    );
+  }
+
+  /** Type and time of every event in the agents' current runs. */
+  async historyEvents(): Promise<HistoryEventSummary[]> {
+    const out: HistoryEventSummary[] = [];
+    for (const { workflowId, history } of await this.histories()) {
+      for (const e of history.events ?? []) {
+        out.push({
+          agentId: workflowId.replace(/^lit-session\//, ''),
+          type: temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
+          t: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6),
+        });
+      }
+    }
+    return out;
   }
 
   /** Every JSON log line of every worker process so far. */

@@ -256,46 +256,6 @@ export function parseMintLog(text: string, worker: string): MintLogRecord[] {
   return mintRecords(parseLog(text, worker));
 }
 
-export interface NodeSetChangeCheck {
-  /** Node-set changes (any worker) in which a node joined. */
-  changes: number;
-  /** Fleet rotations the workers started. */
-  rotations: number;
-  /** Changes with no rotation started for the joined node(s) by any worker around that time. */
-  unanswered: { t: number; worker: string; added: string[] }[];
-}
-
-/**
- * The worker promises to have every agent re-sign when a node joins the set its Lit client uses
- * (`lit node set changed` with new nodes → `rotating agents for the new node set`). Workers see a
- * change at slightly different times and only one of them starts the batch, so a change counts as
- * answered by a rotation for the same nodes from any worker up to `beforeMs` earlier or `afterMs` later.
- */
-export function checkNodeSetRotations(
-  records: LogRecord[],
-  window = { beforeMs: 65_000, afterMs: 30_000 },
-): NodeSetChangeCheck {
-  const key = (urls: string[]) => [...urls].sort().join(',');
-  const changes = records
-    .filter((r) => r.msg === 'lit node set changed')
-    .map((r) => {
-      const before = (r.fields.before as string[]) ?? [];
-      const after = (r.fields.after as string[]) ?? [];
-      return { t: r.t, worker: r.worker, added: after.filter((u) => !before.includes(u)) };
-    })
-    .filter((c) => c.added.length > 0);
-  const rotations = records
-    .filter((r) => r.msg === 'rotating agents for the new node set')
-    .map((r) => ({ t: r.t, added: key((r.fields.added as string[]) ?? []) }));
-  const unanswered = changes.filter(
-    (c) =>
-      !rotations.some(
-        (r) => r.added === key(c.added) && r.t >= c.t - window.beforeMs && r.t <= c.t + window.afterMs,
-      ),
-  );
-  return { changes: changes.length, rotations: rotations.length, unanswered };
-}
-
 export interface DuplicateReport {
   mints: number;
   generations: number;
@@ -405,6 +365,30 @@ export function checkRecovery(
       withinBound: recoveryMs !== null && recoveryMs <= intervalMs + marginMs,
     };
   });
+}
+
+/** A history event, reduced to what the checks need. */
+export interface HistoryEventSummary {
+  agentId: string;
+  /** `EVENT_TYPE_…` name. */
+  type: string;
+  t: number;
+}
+
+/**
+ * Workflow tasks that failed (a workflow code error or a nondeterminism: the agent is stuck until
+ * someone fixes the code or resets it) or timed out (a worker died holding one: harmless, the
+ * server hands the task to another worker) in [start, end].
+ */
+export function workflowTaskTrouble(
+  events: HistoryEventSummary[],
+  window: { start: number; end: number },
+): { failed: HistoryEventSummary[]; timedOut: HistoryEventSummary[] } {
+  const inWindow = events.filter((e) => e.t >= window.start && e.t <= window.end);
+  return {
+    failed: inWindow.filter((e) => e.type === 'EVENT_TYPE_WORKFLOW_TASK_FAILED'),
+    timedOut: inWindow.filter((e) => e.type === 'EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT'),
+  };
 }
 
 /** Distinct states each agent went through, in order of first appearance. */

@@ -2,8 +2,9 @@
  * The chaos suite's continuous check: every second, for every agent, read its status (the
  * `currentSessionSigs` query, as an agent's SessionSigsSource does; when Temporal does not answer,
  * the last answer, as the source's cache would) and judge its current sigs by a real decrypt on the
- * devnet: new sigs at once, unchanged ones again every few seconds (a decrypt costs ~140 ms of CPU
- * in this process, which also runs the devnet's nodes: one per agent per second would starve them).
+ * devnet: new sigs at once (and all sigs again whenever a fault changes), unchanged ones again every
+ * few seconds (a decrypt costs ~140 ms of CPU in this process, which also runs the devnet's nodes:
+ * one per agent per second would starve them).
  * Each observation becomes a `Sample`; the metrics module turns them into numbers.
  *
  * The decrypt goes to the validators the sigs cover: sigs minted while a node was unreachable
@@ -24,7 +25,7 @@ interface Observed {
   sample: Sample;
   /** Present when the agent has unexpired sigs to check. */
   sigs?: SessionSigsMap;
-  /** Identifies what a decrypt verified: the sigs, the nodes they cover and the validator set. */
+  /** Identifies what a decrypt verified: the sigs, the nodes they cover, the validators and the faults. */
   key?: string;
   queryError?: string;
 }
@@ -143,10 +144,19 @@ export class Monitor {
     const t = Date.now();
     const networkImpaired = this.networkImpaired;
     const validators = this.env.devnet.nodeUrls;
+    // A verdict stands only while nothing changed on the network: faults, validators, epoch.
+    const stats = this.env.devnet.stats();
+    const conditions = JSON.stringify([
+      networkImpaired,
+      stats.epoch,
+      stats.chainFaults,
+      stats.nodes.map((n) => [n.fault.mode, n.listening]),
+    ]);
     const observed = await Promise.all(
-      this.env.agents.map((a) => this.observe(a.agentId, t, networkImpaired, validators)),
+      this.env.agents.map((a) => this.observe(a.agentId, t, networkImpaired, validators, conditions)),
     );
-    // New sigs are always decrypted at once; rechecks of unchanged sigs share what is left of the budget.
+    // New sigs (or new network conditions) are always decrypted at once; rechecks of unchanged sigs
+    // share what is left of the budget.
     const checkedAt = (o: Observed) => {
       const last = this.verified.get(o.sample.agentId);
       return last && last.key === o.key ? last.at : undefined;
@@ -185,6 +195,7 @@ export class Monitor {
     t: number,
     networkImpaired: boolean,
     validators: string[],
+    conditions: string,
   ): Promise<Observed> {
     let queryError: string | undefined;
     try {
@@ -229,7 +240,7 @@ export class Monitor {
       sample.error = sigs ? 'sigs expired' : `no sigs (state ${st.state})`;
       return { sample, queryError };
     }
-    const key = `${sample.sessionKey}|${[...sigNodes].sort().join(',')}|${validators.join(',')}`;
+    const key = `${sample.sessionKey}|${[...sigNodes].sort().join(',')}|${validators.join(',')}|${conditions}`;
     return { sample, sigs, key, queryError };
   }
 

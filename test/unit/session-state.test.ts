@@ -41,6 +41,19 @@ function minted(clock = new FakeClock()) {
 }
 
 describe('AgentSession', () => {
+  it('a fired timer counts even when the workflow clock lags behind its deadline', () => {
+    const { s, clock } = minted();
+    const wakeAt = s.nextWakeAt()!;
+    // The task that handles the fired timer carries an older time (seen with SDK 1.24 after worker restarts).
+    clock.t = wakeAt - 5_000;
+    assert.ok(!s.mintDue());
+    s.reached(wakeAt);
+    assert.ok(s.mintDue(), 'the refresh whose timer fired must be due');
+    // An older deadline never moves the clock back.
+    s.reached(wakeAt - 60_000);
+    assert.ok(s.mintDue());
+  });
+
   it('starts pending with a mint due now, then fresh with a refresh inside the policy window', () => {
     const clock = new FakeClock();
     const s = new AgentSession({ spec, clock });

@@ -10,6 +10,7 @@ test('defaults: local Temporal, default namespace, the public task queue', () =>
   assert.equal(c.taskQueue, 'lit-session-refresh');
   assert.equal(c.handshakeTimeoutMs, 5_000);
   assert.equal(c.metricsAddress, undefined);
+  assert.equal(c.ed25519, 'native');
 });
 
 test('reads every setting', () => {
@@ -24,6 +25,7 @@ test('reads every setting', () => {
     SESSION_KEEPER_METRICS_ADDRESS: ':9464',
     SESSION_KEEPER_FLEET_METRICS_INTERVAL: '30s',
     SESSION_KEEPER_LOG_LEVEL: 'debug',
+    SESSION_KEEPER_ED25519: 'sdk',
   });
   assert.equal(c.connection.address, 'temporal:7233');
   assert.equal(c.maxConcurrentActivities, 10);
@@ -32,6 +34,7 @@ test('reads every setting', () => {
   assert.equal(c.metricsAddress, '0.0.0.0:9464');
   assert.equal(c.logLevel, 'debug');
   assert.equal(c.fleetMetricsIntervalMs, 30_000);
+  assert.equal(c.ed25519, 'sdk');
 });
 
 const bad: [Record<string, string>, RegExp][] = [
@@ -44,6 +47,7 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ SESSION_KEEPER_METRICS_ADDRESS: 'nine' }, /SESSION_KEEPER_METRICS_ADDRESS=nine must be host:port/],
   [{ SESSION_KEEPER_LOG_LEVEL: 'loud' }, /SESSION_KEEPER_LOG_LEVEL=loud must be one of/],
   [{ SESSION_KEEPER_ALLOW_UNENCRYPTED: 'maybe' }, /not a boolean/],
+  [{ SESSION_KEEPER_ED25519: 'fast' }, /SESSION_KEEPER_ED25519=fast must be "native" \(default\) or "sdk"/],
   [{ TEMPORAL_TLS_CERT: '/c.pem' }, /set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/],
 ];
 for (const [env, message] of bad) {
