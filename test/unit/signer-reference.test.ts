@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSignerReference, resolveSigner } from '../../src/activities/signer-reference';
+import {
+  parseSignerReference,
+  resolveSigner,
+  WALLET_CACHE_SIZE,
+} from '../../src/activities/signer-reference';
 
 const KEY = `0x${'11'.repeat(32)}`;
 const where = (env: Record<string, string>, files: Record<string, string> = {}) => ({
@@ -41,3 +45,19 @@ for (const [name, ref, env, message] of failures) {
     );
   });
 }
+
+test('a key makes its wallet once; a rotated key makes a new one; the cache stays bounded', () => {
+  const first = resolveSigner('env:K', where({ K: KEY }));
+  // Same key behind another reference, spelt differently: the same wallet, not derived again.
+  assert.equal(resolveSigner('file:/k', where({}, { '/k': ` ${KEY.slice(2).toUpperCase()} ` })), first);
+  const rotated = resolveSigner('env:K', where({ K: `0x${'22'.repeat(32)}` }));
+  assert.notEqual(rotated, first);
+  assert.notEqual(rotated.address, first.address);
+  for (let i = 0; i <= WALLET_CACHE_SIZE; i++) {
+    resolveSigner('env:K', where({ K: `0x7${(i + 1).toString(16).padStart(63, '0')}` }));
+  }
+  // The oldest entries were dropped: the first key derives a new (equal) wallet.
+  const again = resolveSigner('env:K', where({ K: KEY }));
+  assert.notEqual(again, first);
+  assert.equal(again.address, first.address);
+});
