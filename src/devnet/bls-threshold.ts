@@ -93,9 +93,29 @@ export class BlsNetworkKey {
   }
 }
 
+/**
+ * Every node of a devnet runs in one process and is asked to sign the same message (the SDK sends
+ * one request body to all of them), so hash-to-G2 (~half of a share's CPU) is computed once per
+ * message for all of them. Only public data is cached: H(m) for recent messages.
+ */
+const hashedMessages = new Map<string, ReturnType<typeof sigs.hash>>();
+const HASHED_MESSAGES_KEPT = 64;
+
+function hashToG2(message: Uint8Array): ReturnType<typeof sigs.hash> {
+  const key = Buffer.from(message).toString('hex');
+  let point = hashedMessages.get(key);
+  if (!point) {
+    point = sigs.hash(message, BLS_POP_DST);
+    if (hashedMessages.size >= HASHED_MESSAGES_KEPT)
+      hashedMessages.delete(hashedMessages.keys().next().value as string);
+    hashedMessages.set(key, point);
+  }
+  return point;
+}
+
 /** A signature share over `message`, hex: share index byte ‖ compressed G2 point. */
 export function signShare(share: BlsKeyShare, message: Uint8Array): string {
-  const point = sigs.hash(message, BLS_POP_DST).multiply(share.secret);
+  const point = hashToG2(message).multiply(share.secret);
   return Buffer.concat([Buffer.from([share.index]), Buffer.from(point.toBytes(true))]).toString('hex');
 }
 
