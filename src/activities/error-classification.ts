@@ -62,6 +62,15 @@ export function classifyLitError(err: unknown): ClassifiedError {
   if (/not enough nodes|Could not handshake|handshake with nodes after timeout/i.test(text)) {
     return { type: 'NotEnoughNodes', retryable: true, message };
   }
+  // The SDK's report when too few nodes answered a signing request and the failures were transport
+  // errors (refused, reset, timed out): it serialises them as `{}`, so nothing else is left to read.
+  if (/Response from the nodes: \{"success":false,"error":\{\}\}/.test(text)) {
+    return {
+      type: 'NotEnoughNodes',
+      retryable: true,
+      message: 'too few nodes answered the signing request (the others were unreachable or timed out)',
+    };
+  }
   if (/timed? ?out|timeout/i.test(text)) return { type: 'NodeTimeout', retryable: true, message };
   if (/invalid (private )?key|invalid hexlify|private key must be/i.test(text)) {
     return { type: 'InvalidSigner', retryable: false, message };

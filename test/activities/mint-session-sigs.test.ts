@@ -171,6 +171,20 @@ describe('mintSessionSigs against the devnet', () => {
     assert.equal(failure.nonRetryable, false);
   });
 
+  test('two nodes going down after connecting: NotEnoughNodes, and the retry reconnects and counts them', async () => {
+    await activities.mintSessionSigs(pkp()); // connected to all three
+    await devnet.setFault(0, 'down');
+    await devnet.setFault(1, 'down');
+    const connects = pool.connects;
+    const first = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(first.type, 'NotEnoughNodes');
+    assert.match(first.message, /too few nodes answered/);
+    const retry = await failureOf(activities.mintSessionSigs(pkp()));
+    assert.equal(pool.connects, connects + 1, 'the failed client was replaced');
+    assert.equal(retry.type, 'NotEnoughNodes');
+    assert.match(retry.message, /only 1 of \d+ Lit nodes answered the handshake/);
+  });
+
   test('500 from two nodes on signing: NodeSystemFault, retryable', async () => {
     await activities.mintSessionSigs(pkp()); // connect while healthy
     await devnet.setFault(0, { mode: 'error500', endpoints: ['sign_session_key'] });

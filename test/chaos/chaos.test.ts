@@ -584,6 +584,9 @@ scenario({
     }
     const errors = [...new Set(samples.filter((s) => s.lastError).map((s) => s.lastError!.type))];
     r.notes.push(`lastError types while down: ${errors.join(', ')}`);
+    // The state must say why: nodes missing, not an unclassified error.
+    assert.ok(errors.includes('NotEnoughNodes'), `expected NotEnoughNodes among ${errors.join(', ')}`);
+    assert.ok(!errors.includes('Unknown'), `unclassified errors while nodes were down: ${errors.join(', ')}`);
     r.notes.push(
       `EOA agents (their mint needs no node once the worker is connected): ${env.agents
         .filter((a) => a.mode === 'eoa')

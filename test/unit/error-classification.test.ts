@@ -47,6 +47,15 @@ const cases: [string, unknown, string, boolean][] = [
   ['snake-case not_authorized', { errorCode: 'not_authorized' }, 'NodeNotAuthorized', true],
   ['connection refused', new Error('fetch failed: connect ECONNREFUSED 127.0.0.1:1'), 'NetworkError', true],
   ['handshake shortfall', new Error('Could not handshake with nodes after timeout'), 'NotEnoughNodes', true],
+  [
+    // Seen with two of three nodes down after connecting: the SDK turns the fetch errors into `{}`.
+    'nodes unreachable while signing',
+    new Error(
+      'There was an error getting the signing shares from the nodes. Response from the nodes: {"success":false,"error":{}}: [object Object]',
+    ),
+    'NotEnoughNodes',
+    true,
+  ],
   ['our own typed error', new TypedActivityError('InvalidSigner', 'bad key'), 'InvalidSigner', false],
   ['typed transient', new TypedActivityError('StaleBlockhash', 'old'), 'StaleBlockhash', true],
   ['anything else retries', new Error('weird'), 'Unknown', true],
