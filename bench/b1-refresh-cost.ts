@@ -1,11 +1,17 @@
 /**
- * B1 refresh cost: one refresh through the project's Lit adapter (`createActivities(...)
- * .mintSessionSigs` on the pooled, already connected client) against the naive path the Lit docs
- * show (a fresh `LitNodeClient`, `connect()`, then session sigs; disconnected after each refresh),
- * on the same devnet in the same run, EOA and PKP. A third flow is a what-if, not the product: the
- * pooled adapter in a separate process whose Lit SDK signs with node:crypto's Ed25519
- * (bench/native-ed25519.ts). The flows are interleaved round-robin (the order rotates every
- * iteration) so drift in machine load hits all of them alike.
+ * B1 refresh cost, three flows on the same devnet in the same run, EOA and PKP:
+ *
+ * - pooled (the product): the project's Lit adapter (`createActivities(...).mintSessionSigs` on the
+ *   pooled, already connected client) with native Ed25519 installed as `createSessionWorker` does it
+ *   (`useNativeEd25519()`), in a child process (bench/pooled-child.ts);
+ * - pooled, SDK Ed25519: the same adapter in another child process that keeps the SDK's own
+ *   pure-JavaScript Ed25519 (SESSION_KEEPER_ED25519=sdk);
+ * - naive: the stock SDK flow the Lit docs show (a fresh `LitNodeClient`, `connect()`, then
+ *   `getSessionSigs` / `getPkpSessionSigs`; disconnected after each refresh) in this process, which
+ *   never installs the swap (checked before every naive refresh).
+ *
+ * The swap is process-wide, hence one process per Ed25519 backend. The flows are interleaved
+ * round-robin (the order rotates every iteration) so drift in machine load hits all of them alike.
  */
 
 import crypto from 'node:crypto';
@@ -14,23 +20,19 @@ import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import { nacl } from '@lit-protocol/nacl';
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
-import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
-import type { MintRequest, MintResult } from '../src/shared/types';
-import { connected, eoaSessionSigs, pkpSessionSigs } from '../test/devnet/helpers';
 import {
-  type BenchContext,
-  cpuSeconds,
-  type DevnetCounters,
-  fmt,
-  NETWORK,
-  pct,
-  pooledActivities,
-  sumValues,
-  table,
-} from './common';
-import { forkChild } from './ipc';
+  activeEd25519,
+  type Ed25519Backend,
+  nativeEd25519,
+  sameEd25519,
+  sdkEd25519,
+} from '../src/activities/native-ed25519';
+import type { MintResult } from '../src/shared/types';
+import { connected, eoaSessionSigs, pkpSessionSigs } from '../test/devnet/helpers';
+import { type BenchContext, cpuSeconds, type DevnetCounters, fmt, pct, sumValues, table } from './common';
+import { type BenchChild, forkChild } from './ipc';
 import { keyFor } from './keys';
-import type { PooledChildConfig, PooledMintTiming } from './pooled-child';
+import type { PooledChildConfig, PooledChildReady, PooledMintTiming } from './pooled-child';
 import { ratio, type Summary, summarize } from './stats';
 
 export interface B1Options {
@@ -38,8 +40,14 @@ export interface B1Options {
   warmup: number;
 }
 
-type Flow = 'pooled' | 'naive' | 'whatif';
+export type Flow = 'pooled' | 'pooled-sdk' | 'naive';
 type Mode = 'eoa' | 'pkp';
+
+export const FLOW_LABELS: Record<Flow, string> = {
+  pooled: 'pooled (product, native Ed25519)',
+  'pooled-sdk': 'pooled, SDK Ed25519',
+  naive: 'naive (stock SDK)',
+};
 
 interface Sample {
   ms: number;
@@ -50,21 +58,30 @@ interface Sample {
   indexer: number;
 }
 
+export interface Ratio {
+  median: number;
+  p95: number;
+}
+
 export interface B1Result {
   iterations: number;
   warmup: number;
   blockTimeMs: number;
   nodes: number;
+  /** The product child's first refresh, which connects its pool (not in the tables). */
   firstPooledMintMs: number;
+  /** How often the product child's pool connected over the whole run. */
   poolConnects: number;
+  /** The Ed25519 implementation each flow's process had in place. */
+  ed25519: Record<Flow, Ed25519Backend>;
   flows: Record<`${Flow}-${Mode}`, FlowResult>;
-  ratios: Record<Mode, { median: number; p95: number }>;
-  /** naive / what-if (pooled with native Ed25519), medians. */
-  whatIfRatios: Record<Mode, number>;
-  whatIfInstalled: boolean;
+  /** naive / pooled (the product): the headline against the 3× target. */
+  ratios: Record<Mode, Ratio>;
+  /** naive / pooled with the SDK's Ed25519: pooling alone. */
+  sdkRatios: Record<Mode, Ratio>;
   targetMet: boolean;
   breakdown: BreakdownRow[];
-  /** node:crypto's Ed25519 signature equals the SDK's for the same key and message. */
+  /** node:crypto's Ed25519 gives the SDK's key pair and signature for a real refresh's message. */
   nativeSignaturesMatch: boolean;
 }
 
@@ -83,16 +100,16 @@ export interface BreakdownRow {
   cpuMs: number;
   /** Calls per EOA refresh. */
   perRefresh: number;
-  /** A node:crypto alternative, not what the SDK does. */
+  /** Only the flows with this Ed25519 backend run the step; absent: every flow does. */
+  ed25519?: Ed25519Backend;
+  /** Measured for comparison, run by no flow (excluded from the sums). */
   alternative?: boolean;
 }
-
-/** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 interface BreakdownStep {
   step: string;
   perRefresh: number;
+  ed25519?: Ed25519Backend;
   alternative?: boolean;
   run: () => unknown;
   samples: number[];
@@ -100,8 +117,9 @@ interface BreakdownStep {
 
 /**
  * Where a pooled EOA refresh spends its CPU: the steps the SDK and the adapter run per refresh, on
- * a real refresh's messages, and node:crypto's Ed25519 beside the SDK's JS one. Each step is timed
- * once per B1 iteration, in the same rounds as the flows, so both see the same machine load.
+ * a real refresh's messages — the Ed25519 work in both implementations (the product's node:crypto
+ * one called directly, so this process keeps the SDK's), then what every flow runs. Each step is
+ * timed once per B1 iteration, in the same rounds as the flows, so all see the same machine load.
  */
 function breakdownSteps(
   sample: MintResult,
@@ -109,36 +127,55 @@ function breakdownSteps(
   nodes: number,
 ): { steps: BreakdownStep[]; match: boolean } {
   const first = Object.values(sample.sessionSigs)[0];
-  const signedMessage = Buffer.from(first.signedMessage, 'utf8');
+  const signedMessage = new Uint8Array(Buffer.from(first.signedMessage, 'utf8'));
   const capability = JSON.parse(first.signedMessage).capabilities[0] as {
     signedMessage: string;
     sig: string;
   };
-  const secret = Buffer.from(generateSessionKeyPair().secretKey, 'hex');
-  const nativeKey = crypto.createPrivateKey({
-    key: Buffer.concat([ED25519_PKCS8_PREFIX, secret.subarray(0, 32)]),
+  const seed = new Uint8Array(crypto.randomBytes(32));
+  const secret = sdkEd25519.keyPairFromSeed(seed).secretKey;
+  const match = sameEd25519(sdkEd25519, nativeEd25519, [seed], [signedMessage]);
+  const preparedKey = crypto.createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
     format: 'der',
     type: 'pkcs8',
   });
-  const sdkSig = Buffer.from(nacl.sign.detached(new Uint8Array(signedMessage), new Uint8Array(secret)));
-  const nativeSig = crypto.sign(null, signedMessage, nativeKey);
   const wallet = new ethers.Wallet(key);
+  const parsed = new SiweMessage(capability.signedMessage);
   const step = (s: Omit<BreakdownStep, 'samples'>): BreakdownStep => ({ ...s, samples: [] });
   const steps = [
     step({
-      step: 'session key pair: SDK `generateSessionKeyPair` (JS ed25519)',
+      step: "session key pair: node:crypto (`nativeEd25519.keyPairFromSeed`, what the product's `generateSessionKeyPair` runs)",
       perRefresh: 1,
+      ed25519: 'native',
+      run: () => nativeEd25519.keyPairFromSeed(new Uint8Array(crypto.randomBytes(32))),
+    }),
+    step({
+      step: "one node's session sig: node:crypto (`nativeEd25519.detached`)",
+      perRefresh: nodes,
+      ed25519: 'native',
+      run: () => nativeEd25519.detached(signedMessage, secret),
+    }),
+    step({
+      step:
+        "*alternative, in no flow:* one node's session sig with the key object made once per session key " +
+        '(node:crypto `sign(null, …)` on a prepared `KeyObject`)',
+      perRefresh: nodes,
+      ed25519: 'native',
+      alternative: true,
+      run: () => crypto.sign(null, signedMessage, preparedKey),
+    }),
+    step({
+      step: 'session key pair: SDK `generateSessionKeyPair` (tweetnacl, JS)',
+      perRefresh: 1,
+      ed25519: 'sdk',
       run: () => generateSessionKeyPair(),
     }),
     step({
-      step: "one node's session sig: SDK `nacl.sign.detached` (JS ed25519)",
+      step: "one node's session sig: SDK `nacl.sign.detached` (tweetnacl, JS)",
       perRefresh: nodes,
-      run: () => nacl.sign.detached(new Uint8Array(signedMessage), new Uint8Array(secret)),
-    }),
-    step({
-      step: 'signer key → wallet: `new ethers.Wallet` (adapter, `resolveSigner`)',
-      perRefresh: 1,
-      run: () => new ethers.Wallet(key),
+      ed25519: 'sdk',
+      run: () => nacl.sign.detached(signedMessage, secret),
     }),
     step({
       step: 'SIWE capability signature: ethers `signMessage` (secp256k1)',
@@ -146,28 +183,17 @@ function breakdownSteps(
       run: () => wallet.signMessage(capability.signedMessage),
     }),
     step({
-      step: 'SDK re-verifies that SIWE (`siwe` parse + ecrecover)',
+      step: 'SDK re-parses that SIWE: `new SiweMessage(text)` (`siwe` / apg-js)',
       perRefresh: 1,
-      run: () =>
-        new SiweMessage(capability.signedMessage).verify(
-          { signature: capability.sig },
-          { suppressExceptions: true },
-        ),
+      run: () => new SiweMessage(capability.signedMessage),
     }),
     step({
-      step: "session key pair: node:crypto `generateKeyPairSync('ed25519')` + export",
+      step: 'SDK re-verifies it: `SiweMessage.verify` (re-serialise, validate, ecrecover)',
       perRefresh: 1,
-      alternative: true,
-      run: () => crypto.generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
-    }),
-    step({
-      step: "one node's session sig: node:crypto `sign(null, …)` (native ed25519)",
-      perRefresh: nodes,
-      alternative: true,
-      run: () => crypto.sign(null, signedMessage, nativeKey),
+      run: () => parsed.verify({ signature: capability.sig }, { suppressExceptions: true }),
     }),
   ];
-  return { steps, match: sdkSig.equals(nativeSig) };
+  return { steps, match };
 }
 
 async function timeSteps(steps: BreakdownStep[], record: boolean): Promise<void> {
@@ -180,59 +206,51 @@ async function timeSteps(steps: BreakdownStep[], record: boolean): Promise<void>
 
 const TTL_MS = 3600_000;
 
+/** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Result> {
   const devnet = await ctx.devnet();
   if (devnet.blockTimeMs < 1_000) throw new Error('B1 needs a devnet with block time ≥ 1 s');
   const wallet = new ethers.Wallet(keyFor(`${ctx.seed}:b1`, 0));
   const pkpPublicKey = await devnet.pkpFor(wallet.address);
-  const { pool, activities } = pooledActivities(devnet.network, { B1_KEY: wallet.privateKey });
-  const request = (mode: Mode, generation: number): MintRequest => ({
-    agentId: `b1-${mode}`,
-    network: NETWORK,
-    mode,
-    signer: 'env:B1_KEY',
-    ...(mode === 'pkp' ? { pkpPublicKey } : {}),
-    resourceAbilityRequests: DEFAULT_RESOURCE_ABILITY_REQUESTS,
-    sessionTtlMs: TTL_MS,
-    generation,
-  });
-
-  let generation = 0;
   const expectNodes = (count: number) => {
     if (count !== devnet.nodeUrls.length) {
       throw new Error(`expected sigs for ${devnet.nodeUrls.length} nodes, got ${count}`);
     }
   };
-  const whatIf = forkChild<{ nativeEd25519: boolean }>(
-    'pooled-native',
-    path.join(__dirname, 'pooled-child.ts'),
-    {
+  const pooledChild = (name: string, ed25519: Ed25519Backend) =>
+    forkChild<PooledChildReady>(name, path.join(__dirname, 'pooled-child.ts'), {
       env: {
         BENCH_POOLED: JSON.stringify({
           network: devnet.network,
           key: wallet.privateKey,
           pkpPublicKey,
-          nativeEd25519: true,
+          ed25519,
           ttlMs: TTL_MS,
         } satisfies PooledChildConfig),
       },
-      logFile: path.join(ctx.runDir, 'pooled-native.log'),
-    },
-  );
-  /** Wall ms of one refresh and, for the what-if child, the CPU it measured itself. */
+      logFile: path.join(ctx.runDir, `${name}.log`),
+    });
+  const children: Record<Exclude<Flow, 'naive'>, BenchChild<PooledChildReady>> = {
+    pooled: pooledChild('pooled-native', 'native'),
+    'pooled-sdk': pooledChild('pooled-sdk', 'sdk'),
+  };
+  const naiveBackend = () => {
+    // The naive flow is the stock SDK: this process must never have the swap.
+    const backend = activeEd25519();
+    if (backend !== 'sdk') throw new Error(`B1 naive flow: Ed25519 is ${backend} in the orchestrator`);
+    return backend;
+  };
+
+  /** Wall ms of one refresh and, for the pooled children, the CPU they measured themselves. */
   const run = async (flow: Flow, mode: Mode): Promise<{ ms: number; childCpuMs?: number }> => {
-    if (flow === 'whatif') {
-      const t = await whatIf.request<PooledMintTiming>('mint', { mode });
+    if (flow !== 'naive') {
+      const t = await children[flow].request<PooledMintTiming>('mint', { mode });
       expectNodes(t.nodes);
       return { ms: t.ms, childCpuMs: t.cpuMs };
     }
-    if (flow === 'pooled') {
-      const t0 = performance.now();
-      const result = await activities.mintSessionSigs(request(mode, ++generation));
-      const ms = performance.now() - t0;
-      expectNodes(Object.keys(result.sessionSigs).length);
-      return { ms };
-    }
+    naiveBackend();
     const t0 = performance.now();
     const client = await connected(devnet.network);
     let ms: number;
@@ -268,18 +286,24 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
   };
 
   try {
-    const t0 = performance.now();
-    const sample = await activities.mintSessionSigs(request('eoa', ++generation));
-    const firstPooledMintMs = performance.now() - t0;
-    const whatIfInstalled = (await whatIf.ready).nativeEd25519;
+    const [product, stock] = await Promise.all([children.pooled.ready, children['pooled-sdk'].ready]);
+    const ed25519: B1Result['ed25519'] = {
+      pooled: product.ed25519,
+      'pooled-sdk': stock.ed25519,
+      naive: naiveBackend(),
+    };
+    ctx.log(
+      `B1 Ed25519: pooled ${ed25519.pooled}, pooled-sdk ${ed25519['pooled-sdk']}, naive ${ed25519.naive}`,
+    );
+    const sample = await children.pooled.request<MintResult>('lastResult');
 
     const flows: [Flow, Mode][] = [
       ['pooled', 'eoa'],
       ['naive', 'eoa'],
-      ['whatif', 'eoa'],
+      ['pooled-sdk', 'eoa'],
       ['pooled', 'pkp'],
       ['naive', 'pkp'],
-      ['whatif', 'pkp'],
+      ['pooled-sdk', 'pkp'],
     ];
     const { steps, match } = breakdownSteps(sample, wallet.privateKey, devnet.nodeUrls.length);
     for (let i = 0; i < opts.warmup; i++) {
@@ -307,60 +331,58 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
         indexer: mean(list.map((s) => s.indexer)),
       };
     }
+    const versus = (a: FlowResult, b: FlowResult): Ratio => ({
+      median: ratio(a.ms.median, b.ms.median),
+      p95: ratio(a.ms.p95, b.ms.p95),
+    });
     const ratios = {} as B1Result['ratios'];
-    const whatIfRatios = {} as B1Result['whatIfRatios'];
+    const sdkRatios = {} as B1Result['sdkRatios'];
     for (const m of ['eoa', 'pkp'] as Mode[]) {
-      ratios[m] = {
-        median: ratio(out[`naive-${m}`].ms.median, out[`pooled-${m}`].ms.median),
-        p95: ratio(out[`naive-${m}`].ms.p95, out[`pooled-${m}`].ms.p95),
-      };
-      whatIfRatios[m] = ratio(out[`naive-${m}`].ms.median, out[`whatif-${m}`].ms.median);
+      ratios[m] = versus(out[`naive-${m}`], out[`pooled-${m}`]);
+      sdkRatios[m] = versus(out[`naive-${m}`], out[`pooled-sdk-${m}`]);
     }
     const breakdown: BreakdownRow[] = steps.map((st) => ({
       step: st.step,
       cpuMs: mean(st.samples),
       perRefresh: st.perRefresh,
+      ...(st.ed25519 ? { ed25519: st.ed25519 } : {}),
       ...(st.alternative ? { alternative: true } : {}),
     }));
     return {
-      breakdown,
-      nativeSignaturesMatch: match,
-      whatIfRatios,
-      whatIfInstalled,
       iterations: opts.iterations,
       warmup: opts.warmup,
       blockTimeMs: devnet.blockTimeMs,
       nodes: devnet.nodeUrls.length,
-      firstPooledMintMs,
-      poolConnects: pool.connects,
+      firstPooledMintMs: product.firstMintMs,
+      poolConnects: await children.pooled.request<number>('connects'),
+      ed25519,
       flows: out,
       ratios,
+      sdkRatios,
       targetMet: ratios.eoa.median >= 3 && ratios.pkp.median >= 3,
+      breakdown,
+      nativeSignaturesMatch: match,
     };
   } finally {
-    await pool.close();
-    await whatIf.stop();
+    await Promise.all(Object.values(children).map((c) => c.stop()));
   }
 }
 
 export function b1Markdown(r: B1Result): string {
-  const row = (m: 'eoa' | 'pkp') => {
-    const p = r.flows[`pooled-${m}`];
-    const n = r.flows[`naive-${m}`];
+  const ms = (f: FlowResult) => `${fmt(f.ms.median)} / ${fmt(f.ms.p95)}`;
+  const row = (m: Mode) => [
+    m.toUpperCase(),
+    ms(r.flows[`pooled-${m}`]),
+    ms(r.flows[`pooled-sdk-${m}`]),
+    ms(r.flows[`naive-${m}`]),
+    `**${fmt(r.ratios[m].median)}×** / ${fmt(r.ratios[m].p95)}×`,
+    `${fmt(r.sdkRatios[m].median)}× / ${fmt(r.sdkRatios[m].p95)}×`,
+    `${fmt(ratio(r.flows[`pooled-sdk-${m}`].ms.median, r.flows[`pooled-${m}`].ms.median))}×`,
+  ];
+  const work = (flow: Flow, m: Mode) => {
+    const f = r.flows[`${flow}-${m}`];
     return [
-      m.toUpperCase(),
-      fmt(p.ms.median),
-      fmt(p.ms.p95),
-      fmt(n.ms.median),
-      fmt(n.ms.p95),
-      `**${fmt(r.ratios[m].median)}×**`,
-      `${fmt(r.ratios[m].p95)}×`,
-    ];
-  };
-  const work = (key: keyof B1Result['flows'], label: string) => {
-    const f = r.flows[key];
-    return [
-      label,
+      `${FLOW_LABELS[flow]}, ${m.toUpperCase()}`,
       fmt(f.ms.median),
       fmt(f.clientCpuMs),
       fmt(f.devnetCpuMs),
@@ -370,37 +392,41 @@ export function b1Markdown(r: B1Result): string {
       `${fmt(f.ms.min)} – ${fmt(f.ms.max)}`,
     ];
   };
-  const whatIf = (m: 'eoa' | 'pkp') => {
-    const w = r.flows[`whatif-${m}`];
-    return [
-      m.toUpperCase(),
-      fmt(w.ms.median),
-      fmt(w.ms.p95),
-      fmt(r.flows[`naive-${m}`].ms.median),
-      `${fmt(r.whatIfRatios[m])}×`,
-    ];
-  };
+  const flowNames: Flow[] = ['pooled', 'pooled-sdk', 'naive'];
   return [
     `${r.iterations} measured refreshes per flow after ${r.warmup} warm-up round(s); devnet of ${r.nodes} nodes ` +
       `(threshold 2), block time ${r.blockTimeMs} ms, in its own process. Times in ms, wall clock, from the call ` +
-      'until the sigs are returned. Pooled: `createActivities(...).mintSessionSigs` on the already connected pooled ' +
-      'client. Naive: `new LitNodeClient` + `connect()` + `getSessionSigs` / `getPkpSessionSigs` ' +
-      '(test/devnet/helpers.ts), disconnected after each refresh (not timed).',
+      'until the sigs are returned. The flows (Ed25519 in place in each process, as checked in this run: ' +
+      flowNames.map((f) => `${f} \`${r.ed25519[f]}\``).join(', ') +
+      '):',
+    '',
+    '- **pooled (the product):** `createActivities(...).mintSessionSigs` on the already connected pooled client, ' +
+      "in a process of its own where `useNativeEd25519()` swapped node:crypto's Ed25519 into the SDK after its " +
+      'self-check, as `createSessionWorker` does by default (bench/pooled-child.ts).',
+    "- **pooled, SDK Ed25519:** the same adapter in another process that keeps the SDK's pure-JavaScript Ed25519 " +
+      '(tweetnacl), as a worker with `SESSION_KEEPER_ED25519=sdk` runs.',
+    '- **naive (stock SDK):** the flow the Lit docs show, `new LitNodeClient` + `connect()` + `getSessionSigs` / ' +
+      "`getPkpSessionSigs` (test/devnet/helpers.ts) with the SDK's own Ed25519, in the orchestrator process, which " +
+      'never installs the swap; disconnected after each refresh (not timed).',
+    '',
+    'Medians / p95 in ms; ratios of medians / of p95s. "naive / pooled" is the product against the 3× target; ' +
+      '"naive / pooled, SDK Ed25519" is what pooling alone gives; the last column is what native Ed25519 alone gives.',
     '',
     table(
       [
         'flow',
-        'pooled median',
-        'pooled p95',
-        'naive median',
-        'naive p95',
-        'naive / pooled (median)',
-        'naive / pooled (p95)',
+        'pooled (product)',
+        'pooled, SDK Ed25519',
+        'naive',
+        '**naive / pooled**',
+        'naive / pooled, SDK Ed25519',
+        'pooled, SDK Ed25519 / pooled (median)',
       ],
       [row('eoa'), row('pkp')],
     ),
     '',
-    'Work per refresh (means): CPU of the calling process and of the devnet process, and what reached the devnet.',
+    'Work per refresh (means): CPU of the process that ran the refresh (client) and of the devnet process, and ' +
+      'what reached the devnet.',
     '',
     table(
       [
@@ -413,57 +439,88 @@ export function b1Markdown(r: B1Result): string {
         'block indexer requests',
         'min – max ms',
       ],
-      [
-        work('pooled-eoa', 'pooled EOA'),
-        work('naive-eoa', 'naive EOA'),
-        work('whatif-eoa', 'what-if EOA'),
-        work('pooled-pkp', 'pooled PKP'),
-        work('naive-pkp', 'naive PKP'),
-        work('whatif-pkp', 'what-if PKP'),
-      ],
+      (['eoa', 'pkp'] as Mode[]).flatMap((m) => flowNames.map((f) => work(f, m))),
     ),
     '',
-    `The pool connected ${r.poolConnects} time(s) for all ${2 * (r.iterations + r.warmup) + 1} pooled refreshes; ` +
-      `its first refresh (which connects) took ${fmt(r.firstPooledMintMs)} ms and is not in the tables.`,
+    `The product's pool connected ${r.poolConnects} time(s) for all ${2 * (r.iterations + r.warmup) + 1} of its ` +
+      `refreshes; its first refresh (which connects) took ${fmt(r.firstPooledMintMs)} ms and is not in the tables.`,
     '',
     breakdownMarkdown(r),
-    '',
-    `**What-if (not the product): the pooled adapter with node:crypto's Ed25519 swapped into the SDK** ` +
-      `(bench/native-ed25519.ts, in a separate process so the flows above keep the stock SDK; swap ` +
-      `${r.whatIfInstalled ? 'in place after its self-check' : 'NOT installed: self-check failed'}), measured in the same rounds:`,
-    '',
-    table(
-      ['flow', 'what-if median', 'what-if p95', 'naive median', 'naive / what-if (median)'],
-      [whatIf('eoa'), whatIf('pkp')],
-    ),
   ].join('\n');
 }
 
+/** CPU ms per refresh of the step rows, and the rows a flow with `backend` runs. */
+export function stepsFor(r: B1Result, backend: Ed25519Backend): BreakdownRow[] {
+  return r.breakdown.filter((b) => !b.alternative && (b.ed25519 === undefined || b.ed25519 === backend));
+}
+
+export function perRefreshMs(rows: BreakdownRow[]): number {
+  return rows.reduce((a, b) => a + b.cpuMs * b.perRefresh, 0);
+}
+
 function breakdownMarkdown(r: B1Result): string {
-  const sdk = r.breakdown.filter((b) => !b.alternative);
-  const ed = r.breakdown.filter((b) => /ed25519/.test(b.step) && !b.alternative);
-  const native = r.breakdown.filter((b) => b.alternative);
-  const perRefresh = (rows: BreakdownRow[]) => rows.reduce((a, b) => a + b.cpuMs * b.perRefresh, 0);
-  const pooledCpu = r.flows['pooled-eoa'].clientCpuMs;
+  const productCpu = r.flows['pooled-eoa'].clientCpuMs;
+  const sdkCpu = r.flows['pooled-sdk-eoa'].clientCpuMs;
+  const product = stepsFor(r, 'native');
+  const stock = stepsFor(r, 'sdk');
+  const edMs = (backend: Ed25519Backend) =>
+    perRefreshMs(r.breakdown.filter((b) => b.ed25519 === backend && !b.alternative));
+  const common = r.breakdown.filter((b) => b.ed25519 === undefined);
+  const nativeSig = r.breakdown.find(
+    (b) => b.ed25519 === 'native' && !b.alternative && /session sig/.test(b.step),
+  );
+  const prepared = r.breakdown.find((b) => b.alternative);
+  const largest = [...product].sort((a, b) => b.cpuMs * b.perRefresh - a.cpuMs * a.perRefresh)[0];
+  const share = (b: BreakdownRow, backend: Ed25519Backend, total: number) =>
+    !b.alternative && (b.ed25519 === undefined || b.ed25519 === backend)
+      ? pct((b.cpuMs * b.perRefresh) / total)
+      : '—';
   return [
-    '**Where a pooled EOA refresh spends its CPU.** The steps of one refresh, each timed alone on a real ' +
-      "refresh's messages (CPU ms per call, mean over the iterations, timed in the same rounds as the flows), " +
-      `against the measured client CPU of a whole pooled EOA refresh (${fmt(pooledCpu)} ms):`,
+    '**Where a pooled EOA refresh spends its CPU.** The steps of one refresh, each timed alone in the orchestrator ' +
+      "on a real refresh's messages (CPU ms per call, mean over the iterations, timed in the same rounds as the " +
+      "flows; the node:crypto rows call the product's implementation directly), against the measured client CPU of " +
+      `a whole pooled EOA refresh: ${fmt(productCpu)} ms in the product, ${fmt(sdkCpu)} ms with the SDK's Ed25519.`,
     '',
     table(
-      ['step', 'CPU ms per call', 'calls per refresh', 'CPU ms per refresh', 'share of the refresh'],
+      [
+        'step',
+        'run by',
+        'CPU ms per call',
+        'calls per refresh',
+        'CPU ms per refresh',
+        'share of a pooled refresh: product',
+        'share: SDK Ed25519',
+      ],
       r.breakdown.map((b) => [
-        b.alternative ? `*alternative:* ${b.step}` : b.step,
+        b.step,
+        b.alternative
+          ? '—'
+          : b.ed25519 === 'native'
+            ? 'product (native)'
+            : b.ed25519 === 'sdk'
+              ? 'SDK Ed25519 flows (pooled-sdk, naive)'
+              : 'every flow',
         fmt(b.cpuMs, 2),
         String(b.perRefresh),
         fmt(b.cpuMs * b.perRefresh, 1),
-        b.alternative ? '—' : pct((b.cpuMs * b.perRefresh) / pooledCpu),
+        share(b, 'native', productCpu),
+        share(b, 'sdk', sdkCpu),
       ]),
     ),
     '',
-    `The SDK's pure-JavaScript Ed25519 (\`@lit-protocol/nacl\`: one key pair plus one signature per node) costs ` +
-      `${fmt(perRefresh(ed), 1)} ms of the ${fmt(pooledCpu)} ms; the steps listed add up to ${fmt(perRefresh(sdk), 1)} ms. ` +
-      `node:crypto does the same Ed25519 work in ${fmt(perRefresh(native), 2)} ms ` +
-      `(its signature is ${r.nativeSignaturesMatch ? 'byte-identical to' : 'NOT identical to'} the SDK's for the same key and message).`,
+    `In the product, Ed25519 (one key pair, one signature per node) costs ${fmt(edMs('native'), 2)} ms; with the ` +
+      `SDK's tweetnacl it costs ${fmt(edMs('sdk'), 1)} ms (node:crypto's key pair and signature are ` +
+      `${r.nativeSignaturesMatch ? 'byte-identical to' : 'NOT identical to'} the SDK's for the same seed and message). ` +
+      (nativeSig && prepared
+        ? `One node:crypto signature costs ${fmt(nativeSig.cpuMs, 2)} ms as the product makes it (a \`KeyObject\` from the ` +
+          `seed on every call) and ${fmt(prepared.cpuMs, 2)} ms on a key object made once (the alternative row). `
+        : '') +
+      `The steps every flow runs (SIWE signing, the SDK's re-parse and re-verification) add up to ${fmt(perRefreshMs(common), 1)} ms; ` +
+      'the wallet is not one of them: the adapter keeps one per key after the first refresh ' +
+      '(src/activities/signer-reference.ts). The largest step of a product ' +
+      `refresh is "${largest?.step ?? 'n/a'}" (${fmt(largest ? largest.cpuMs * largest.perRefresh : Number.NaN, 1)} ms). ` +
+      `The listed steps cover ${fmt(perRefreshMs(product), 1)} of the product's ${fmt(productCpu)} ms and ` +
+      `${fmt(perRefreshMs(stock), 1)} of the ${fmt(sdkCpu)} ms with the SDK's Ed25519; the rest is not broken down ` +
+      "here (the block-indexer fetch, JSON, the SDK's own bookkeeping).",
   ].join('\n');
 }

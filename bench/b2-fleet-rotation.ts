@@ -2,12 +2,16 @@
  * B2 fleet rotation: agents rotated per second, from the server-side batch signal
  * (`SessionKeeperClient.rotateFleet`) until every agent serves its new generation (visibility count
  * of `LitSessionGeneration >= 2` on the fleet's task queue), with one worker process. Each fleet is
- * measured twice in the same run: with the real mint activity on the devnet, and with a canned
- * activity that answers at once (the engine's own ceiling on this machine).
+ * measured twice in the same run: with the product worker (`createSessionWorker`, native Ed25519 by
+ * default) minting on the devnet, and with a canned activity that answers at once (the engine's own
+ * ceiling on this machine). At the sizes in `sdkSizes` a third fleet runs the same worker with the
+ * SDK's own Ed25519 (`ed25519: 'sdk'`), so the effect of native Ed25519 on rotation is visible; the
+ * ratio to the ceiling is computed for the product's fleets only.
  *
  * Agents use a 7-day TTL, so no scheduled refresh happens during the run. Starting the fleet and
  * its first mints are timed separately and are not part of the rotation figure.
  */
+import type { Ed25519Backend } from '../src/activities/native-ed25519';
 import {
   type BenchContext,
   cpuSeconds,
@@ -28,8 +32,19 @@ import {
 } from './common';
 import { ratio } from './stats';
 
+/** Worker CPU ms per mint attempt over the rotation window. */
+export function cpuMsPerMint(s: ScenarioResult): number {
+  return (s.workerCpuSec / Math.max(1, s.mints + s.failures)) * 1000;
+}
+
 export type ServerKind = 'default' | 'lifted';
-export type ActivityMode = 'real' | 'canned';
+export type ActivityMode = 'real' | 'real-sdk' | 'canned';
+
+export const MODE_LABELS: Record<ActivityMode, string> = {
+  real: 'real (product, native Ed25519)',
+  'real-sdk': 'real, SDK Ed25519',
+  canned: 'canned',
+};
 
 export interface B2Options {
   sizes: number[];
@@ -41,12 +56,16 @@ export interface B2Options {
    * rate limit; a real fleet runs far below 50 agents/s, so by default it only runs on `default`.
    */
   liftedModes: ActivityMode[];
+  /** Sizes at which a `real-sdk` fleet also runs on the `default` server. */
+  sdkSizes: number[];
 }
 
 export interface ScenarioResult {
   server: ServerKind;
   size: number;
   mode: ActivityMode;
+  /** The Ed25519 implementation the worker process had in place (real fleets). */
+  ed25519?: Ed25519Backend;
   eoa: number;
   pkp: number;
   startSec: number;
@@ -81,12 +100,23 @@ export interface B2Comparison {
   met: boolean;
 }
 
+/** The same size and server: the product worker against the worker with the SDK's Ed25519. */
+export interface B2SdkComparison {
+  server: ServerKind;
+  size: number;
+  product: ScenarioResult;
+  sdk: ScenarioResult;
+  /** product agents/s ÷ SDK-Ed25519 agents/s. */
+  speedup: number;
+}
+
 export interface B2Result {
   pkpShare: number;
   batcherRps: number;
   servers: Partial<Record<ServerKind, string>>;
   scenarios: ScenarioResult[];
   comparisons: B2Comparison[];
+  sdkComparisons: B2SdkComparison[];
   targetMet: boolean;
 }
 
@@ -106,7 +136,8 @@ async function runScenario(
   const worker = await startWorker(ctx, {
     server,
     taskQueue,
-    mode,
+    mode: mode === 'canned' ? 'canned' : 'real',
+    ...(mode === 'canned' ? {} : { ed25519: mode === 'real-sdk' ? 'sdk' : 'native' }),
     keyCount: size,
     maxCachedWorkflows: Math.max(WORKER_DEFAULTS.maxCachedWorkflows, size + 100),
     profileName: `b2-${kind}-${mode}-${size}`,
@@ -161,6 +192,7 @@ async function runScenario(
       server: kind,
       size,
       mode,
+      ...(mode === 'canned' ? {} : { ed25519: w1.ed25519 }),
       eoa: plan.eoa,
       pkp: plan.pkp,
       startSec,
@@ -181,6 +213,9 @@ async function runScenario(
       serverCpuSec: s0 !== undefined && s1 !== undefined ? s1 - s0 : undefined,
       workerRssMiB: w1.memory.rss / 2 ** 20,
     };
+    if (mode !== 'canned' && w1.ed25519 !== (mode === 'real-sdk' ? 'sdk' : 'native')) {
+      ctx.log(`B2 ${kind} ${mode} ${size}: WARNING the worker ran with Ed25519 ${w1.ed25519}`);
+    }
     ctx.log(
       `B2 ${kind} ${mode} ${size}: started in ${fmt(startSec)} s, first mints ${fmt(firstMintSec)} s, ` +
         `rotated in ${fmt(rotateSec, 2)} s = ${fmt(result.agentsPerSec)} agents/s ` +
@@ -204,7 +239,10 @@ export async function runB2(ctx: BenchContext, opts: B2Options): Promise<B2Resul
     servers[kind] = server.description;
     try {
       for (const [i, size] of opts.sizes.entries()) {
-        const wanted: ActivityMode[] = kind === 'default' ? ['canned', 'real'] : opts.liftedModes;
+        const wanted: ActivityMode[] =
+          kind === 'default'
+            ? ['canned', 'real', ...(opts.sdkSizes.includes(size) ? (['real-sdk'] as const) : [])]
+            : opts.liftedModes;
         // Alternate which goes first, so a change in machine load does not always favour one.
         const modes = i % 2 === 0 ? wanted : [...wanted].reverse();
         for (const mode of modes) {
@@ -235,12 +273,25 @@ export async function runB2(ctx: BenchContext, opts: B2Options): Promise<B2Resul
       });
     }
   }
+  const sdkComparisons: B2SdkComparison[] = [];
+  for (const sdk of scenarios.filter((s) => s.mode === 'real-sdk')) {
+    const product = find(sdk.server, sdk.size, 'real');
+    if (!product) continue;
+    sdkComparisons.push({
+      server: sdk.server,
+      size: sdk.size,
+      product,
+      sdk,
+      speedup: ratio(product.agentsPerSec, sdk.agentsPerSec),
+    });
+  }
   return {
     pkpShare: opts.pkpShare,
     batcherRps: opts.batcherRps,
     servers,
     scenarios,
     comparisons,
+    sdkComparisons,
     targetMet: comparisons.every((c) => c.met),
   };
 }
@@ -248,21 +299,23 @@ export async function runB2(ctx: BenchContext, opts: B2Options): Promise<B2Resul
 export function b2Markdown(r: B2Result): string {
   const serverLines = Object.entries(r.servers).map(([k, d]) => `- \`${k}\`: ${d}`);
   const first = r.scenarios.find((s) => s.mode === 'real');
-  return [
+  const out = [
     'Servers:',
     ...serverLines,
     '',
     `One worker process per fleet (createSessionWorker options: maxConcurrentActivities ${WORKER_DEFAULTS.maxConcurrentActivities}, ` +
       `maxConcurrentWorkflowTasks ${WORKER_DEFAULTS.maxConcurrentWorkflowTasks}, sticky cache ≥ fleet). ` +
-      `Real fleets: ${first ? `${first.eoa} EOA + ${first.pkp} PKP agents per ${first.size}` : `PKP share ${r.pkpShare}`} ` +
-      '(the same split in every fleet) on the devnet; canned fleets: same specs, instant activity. ' +
+      'Real fleets run the product worker, `createSessionWorker` with its default `ed25519: "native"` ' +
+      `(Ed25519 in place in each worker process: ${realBackends(r)}), on the devnet: ` +
+      `${first ? `${first.eoa} EOA + ${first.pkp} PKP agents per ${first.size}` : `PKP share ${r.pkpShare}`} ` +
+      '(the same split in every fleet); canned fleets: same specs, instant activity. ' +
       'Rotation time runs from the `rotateFleet` call until a visibility count shows every agent at generation 2 ' +
       `(polled every ${POLL_MS} ms).`,
     '',
     table(
       [
         'agents',
-        'real activity: agents/s (server)',
+        'real activity (product): agents/s (server)',
         'canned = ceiling: agents/s (server)',
         'real / ceiling',
         'target ≥ 70%',
@@ -275,9 +328,47 @@ export function b2Markdown(r: B2Result): string {
         c.met ? 'met' : 'missed',
       ]),
     ),
+  ];
+  if (r.sdkComparisons.length) {
+    out.push(
+      '',
+      "**The product worker against the same worker with the SDK's Ed25519** (`createSessionWorker({ ed25519: " +
+        '"sdk" })`, as `SESSION_KEEPER_ED25519=sdk` runs it; not the default, so no ratio to the ceiling):',
+      '',
+      table(
+        [
+          'agents (server)',
+          'product: agents/s',
+          'SDK Ed25519: agents/s',
+          'product / SDK Ed25519',
+          'worker CPU ms per mint: product / SDK Ed25519',
+        ],
+        r.sdkComparisons.map((c) => [
+          `${c.size.toLocaleString('en-US')} (\`${c.server}\`)`,
+          fmt(c.product.agentsPerSec),
+          fmt(c.sdk.agentsPerSec),
+          `**${fmt(c.speedup)}×**`,
+          `${fmt(cpuMsPerMint(c.product))} / ${fmt(cpuMsPerMint(c.sdk))}`,
+        ]),
+      ),
+    );
+  }
+  const reals = r.scenarios.filter((s) => s.mode === 'real' && s.server === 'default');
+  const capped = reals.filter((s) => s.signalsSec > 0.8 * s.rotateSec);
+  out.push(
     '',
-    'A real fleet rotates far below the batch rate limit (its signals are all delivered long before its mints are ' +
-      'done, see "all signals delivered at" below), so one real run per size serves both ceilings.',
+    capped.length
+      ? `The batch rate limit of the \`default\` server also held back real fleets here (${capped
+          .map(
+            (s) =>
+              `${s.size.toLocaleString('en-US')} agents: last signal at ${fmt(s.signalsSec, 1)} s of a ${fmt(s.rotateSec, 1)} s rotation`,
+          )
+          .join(
+            '; ',
+          )}): their ratio to the \`lifted\` ceiling understates them (\`--b2-lifted-modes canned,real\` ` +
+          'runs real fleets on the lifted server too).'
+      : 'A real fleet rotates below the batch rate limit (its signals are all delivered well before its mints are ' +
+          'done, see "all signals delivered at" below), so one real run per size serves both ceilings.',
     '',
     'Details (seconds; CPU seconds are over the rotation window only):',
     '',
@@ -300,7 +391,7 @@ export function b2Markdown(r: B2Result): string {
       r.scenarios.map((s) => [
         `\`${s.server}\``,
         s.size.toLocaleString('en-US'),
-        s.mode,
+        MODE_LABELS[s.mode],
         fmt(s.startSec),
         fmt(s.firstMintSec),
         fmt(s.rotateSec, 2),
@@ -314,7 +405,19 @@ export function b2Markdown(r: B2Result): string {
       ]),
     ),
     ...failureLines(r),
-  ].join('\n');
+  );
+  return out.join('\n');
+}
+
+function realBackends(r: B2Result): string {
+  const real = r.scenarios.filter((s) => s.mode !== 'canned');
+  if (!real.length) return 'no real fleet';
+  return real
+    .map(
+      (s) =>
+        `${s.size.toLocaleString('en-US')} ${s.mode === 'real' ? 'product' : 'SDK-Ed25519'} \`${s.ed25519 ?? '?'}\``,
+    )
+    .join(', ');
 }
 
 function failureLines(r: B2Result): string[] {
@@ -322,11 +425,12 @@ function failureLines(r: B2Result): string[] {
   if (!failed.length) return [];
   return [
     '',
-    'Failed mint attempts in the rotation window (the workflow retried each; every agent reached generation 2):',
+    'Failed mint attempts in the rotation window, as the worker reported them (the workflow retried each; every ' +
+      'agent reached generation 2):',
     '',
     ...failed.map(
       (s) =>
-        `- \`${s.server}\` ${s.size.toLocaleString('en-US')} ${s.mode}: ` +
+        `- \`${s.server}\` ${s.size.toLocaleString('en-US')} ${MODE_LABELS[s.mode]}: ` +
         Object.entries(s.failureTypes)
           .map(([k, v]) => `${v} × \`${k}\``)
           .join('; '),

@@ -3,14 +3,17 @@
  *
  * - history events and bytes per refresh cycle, and worker CPU per 1,000 refreshes: a small fleet
  *   with the shortest TTL a spec allows (60 s) renewing 58 s before expiry, i.e. a refresh cycle
- *   every ~2 s (±10% jitter), with the real activity on the devnet; the same again with the canned
- *   activity, so the CPU splits into engine and Lit work. CPU is `process.cpuUsage()` of the worker
- *   process over a known number of mints, scaled to 1,000.
+ *   every ~2 s (±10% jitter), with the product worker (`createSessionWorker`, native Ed25519) on the
+ *   devnet; the same with the SDK's own Ed25519 (`ed25519: 'sdk'`), and with the canned activity, so
+ *   the CPU splits into engine and Lit work. CPU is `process.cpuUsage()` of the worker process over
+ *   a known number of mints, scaled to 1,000.
  * - worker memory per cached idle agent: a worker process (canned activity, --expose-gc) holding
- *   1,000 idle agents in its sticky cache; RSS after GC before and after they start.
+ *   1,000 idle agents in its sticky cache; RSS after GC before and after they start. By default
+ *   twice: glibc's default arenas (`product`) and MALLOC_ARENA_MAX=2 as the Docker image runs it.
  */
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
+import type { Ed25519Backend } from '../src/activities/native-ed25519';
 import { workflowIdFor } from '../src/shared/names';
 import {
   type BenchContext,
@@ -45,11 +48,19 @@ export interface B3Options {
 export type MemoryVariant = 'product' | 'no-preload' | 'preload-all' | 'arena2';
 
 export const MEMORY_VARIANTS: Record<MemoryVariant, string> = {
-  product: 'as createSessionWorker bundles it (zod, ms, agent spec preloaded)',
-  'no-preload': 'bundle without preloaded modules (the worker before this change)',
+  product: 'as createSessionWorker bundles it (zod, ms, agent spec preloaded), glibc default arenas',
+  'no-preload': 'bundle without preloaded modules (the worker before the preload change)',
   'preload-all': 'experiment: every pure workflow module preloaded',
-  arena2: 'as product, worker process with MALLOC_ARENA_MAX=2',
+  arena2: 'product + MALLOC_ARENA_MAX=2 (as the Docker image runs it)',
 };
+
+/** Variants the < 100 KB target is judged on: the product as it runs outside and inside the image. */
+export const JUDGED_MEMORY_VARIANTS: MemoryVariant[] = ['product', 'arena2'];
+
+/** 100 KB = 97.7 KiB. */
+export function memoryTargetMet(v: MemoryRun): boolean {
+  return v.perAgentKiB * 1.024 < 100;
+}
 
 export interface HistoryCycle {
   agent: string;
@@ -63,16 +74,18 @@ export interface HistoryCycle {
   totalBytes: number;
 }
 
-export type CycleMode = 'real' | 'real-native' | 'canned';
+export type CycleMode = 'real' | 'real-sdk' | 'canned';
 
-const CYCLE_LABELS: Record<CycleMode, string> = {
-  real: 'real',
-  'real-native': 'real + native Ed25519 (what-if)',
+export const CYCLE_LABELS: Record<CycleMode, string> = {
+  real: 'real (product, native Ed25519)',
+  'real-sdk': 'real, SDK Ed25519',
   canned: 'canned',
 };
 
 export interface CycleRun {
   mode: CycleMode;
+  /** The Ed25519 implementation the worker process had in place. */
+  ed25519: Ed25519Backend;
   agents: number;
   eoa: number;
   pkp: number;
@@ -107,10 +120,13 @@ export interface MemoryRun {
 
 export interface B3Result {
   cycle: CycleRun[];
-  /** The product variant (what the target is judged on). */
+  /** The `product` variant (glibc default arenas). */
   memory?: MemoryRun;
+  /** The `arena2` variant: the product as the Docker image runs it (MALLOC_ARENA_MAX=2). */
+  memoryImage?: MemoryRun;
   memoryVariants: MemoryRun[];
   eventsTargetMet?: boolean;
+  /** < 100 KB per agent on every judged variant that ran (JUDGED_MEMORY_VARIANTS). */
   memoryTargetMet?: boolean;
 }
 
@@ -156,7 +172,7 @@ async function cycleRun(ctx: BenchContext, mode: CycleMode, opts: B3Options): Pr
       server,
       taskQueue,
       mode: mode === 'canned' ? 'canned' : 'real',
-      nativeEd25519: mode === 'real-native',
+      ...(mode === 'canned' ? {} : { ed25519: mode === 'real-sdk' ? 'sdk' : 'native' }),
       keyCount: opts.cycleAgents,
       profileName: `b3-cycle-${mode}`,
     });
@@ -196,6 +212,7 @@ async function cycleRun(ctx: BenchContext, mode: CycleMode, opts: B3Options): Pr
       }
       const run: CycleRun = {
         mode,
+        ed25519: s1.ed25519,
         agents: opts.cycleAgents,
         eoa: plan.eoa,
         pkp: plan.pkp,
@@ -207,7 +224,7 @@ async function cycleRun(ctx: BenchContext, mode: CycleMode, opts: B3Options): Pr
         histories,
       };
       ctx.log(
-        `B3 cycle ${mode}: ${refreshes} refreshes in ${fmt(seconds)} s, worker CPU ${fmt(cpuSec, 2)} s ` +
+        `B3 cycle ${mode} (Ed25519 ${run.ed25519}): ${refreshes} refreshes in ${fmt(seconds)} s, worker CPU ${fmt(cpuSec, 2)} s ` +
           `→ ${fmt(run.cpuSecPer1000, 2)} CPU s per 1,000; history ${histories
             .map((h) => `${h.mode} ${fmt(h.eventsPerCycle)} events / ${fmt(h.bytesPerCycle, 0)} B per cycle`)
             .join(', ')}`,
@@ -348,7 +365,7 @@ export async function runB3(ctx: BenchContext, opts: B3Options): Promise<B3Resul
   const cycle = opts.parts.has('cycle')
     ? [
         await cycleRun(ctx, 'real', opts),
-        await cycleRun(ctx, 'real-native', opts),
+        await cycleRun(ctx, 'real-sdk', opts),
         await cycleRun(ctx, 'canned', opts),
       ]
     : [];
@@ -357,14 +374,16 @@ export async function runB3(ctx: BenchContext, opts: B3Options): Promise<B3Resul
     for (const v of opts.memoryVariants) memoryVariants.push(await memoryRun(ctx, opts, v));
   }
   const memory = memoryVariants.find((m) => m.variant === 'product');
+  const memoryImage = memoryVariants.find((m) => m.variant === 'arena2');
+  const judged = memoryVariants.filter((m) => JUDGED_MEMORY_VARIANTS.includes(m.variant));
   const realHistories = cycle.find((c) => c.mode === 'real')?.histories ?? [];
   return {
     cycle,
     memory,
+    memoryImage,
     memoryVariants,
     eventsTargetMet: realHistories.length ? realHistories.every((h) => h.eventsPerCycle <= 12) : undefined,
-    // 100 KB = 97.7 KiB
-    memoryTargetMet: memory ? memory.perAgentKiB * 1.024 < 100 : undefined,
+    memoryTargetMet: judged.length ? judged.every(memoryTargetMet) : undefined,
   };
 }
 
@@ -374,10 +393,10 @@ export function b3Markdown(r: B3Result): string {
   const canned = r.cycle.find((c) => c.mode === 'canned');
   if (r.cycle.length) {
     const historyRows = r.cycle
-      .filter((c) => c.mode !== 'real-native')
+      .filter((c) => c.mode !== 'real-sdk')
       .flatMap((c) =>
         c.histories.map((h) => [
-          c.mode,
+          CYCLE_LABELS[c.mode],
           h.mode.toUpperCase(),
           String(h.cycles),
           `**${fmt(h.eventsPerCycle)}**`,
@@ -406,11 +425,13 @@ export function b3Markdown(r: B3Result): string {
       `One cycle: ${sequence.join(' → ')}.`,
       '',
       '**Worker CPU per 1,000 refreshes** (`process.cpuUsage()` of the worker process over the whole window, idle ' +
-        'polling between timers included; measured over the refreshes shown and scaled to 1,000):',
+        'polling between timers included; measured over the refreshes shown and scaled to 1,000; Ed25519 as in ' +
+        'place in each worker process):',
       '',
       table(
         [
           'activity',
+          'Ed25519 in the worker',
           'agents (EOA + PKP)',
           'refreshes measured',
           'wall s',
@@ -420,6 +441,7 @@ export function b3Markdown(r: B3Result): string {
         ],
         r.cycle.map((c) => [
           CYCLE_LABELS[c.mode],
+          c.mode === 'canned' ? '— (no mints)' : `\`${c.ed25519}\``,
           `${c.agents} (${c.eoa} + ${c.pkp})`,
           String(c.refreshes),
           fmt(c.seconds),
@@ -432,19 +454,20 @@ export function b3Markdown(r: B3Result): string {
     if (real && canned) {
       out.push(
         '',
-        `Of the real activity's ${fmt(real.cpuSecPer1000, 1)} CPU s per 1,000 refreshes, ${fmt(canned.cpuSecPer1000, 1)} s ` +
+        `Of the product's ${fmt(real.cpuSecPer1000, 1)} CPU s per 1,000 refreshes, ${fmt(canned.cpuSecPer1000, 1)} s ` +
           `(${fmt((canned.cpuSecPer1000 / real.cpuSecPer1000) * 100, 0)}%) is what the same cycle costs with the canned ` +
           `activity (workflow tasks, gRPC, payloads) and ${fmt(real.cpuSecPer1000 - canned.cpuSecPer1000, 1)} s is the Lit ` +
           'work of the mint.',
       );
     }
-    const native = r.cycle.find((c) => c.mode === 'real-native');
-    if (real && native) {
+    const sdk = r.cycle.find((c) => c.mode === 'real-sdk');
+    if (real && sdk) {
       out.push(
         '',
-        `The what-if row (not the product) runs the same real activity with node:crypto's Ed25519 swapped into the ` +
-          `Lit SDK (bench/native-ed25519.ts): ${fmt(native.cpuSecPer1000, 1)} instead of ${fmt(real.cpuSecPer1000, 1)} ` +
-          `CPU s per 1,000 refreshes (${fmt(real.cpuSecPer1000 / native.cpuSecPer1000)}× less).`,
+        "With the SDK's own Ed25519 (`createSessionWorker({ ed25519: 'sdk' })`, SESSION_KEEPER_ED25519=sdk) the same " +
+          `cycle took ${fmt(sdk.cpuSecPer1000, 1)} CPU s per 1,000 refreshes, ${fmt(sdk.cpuSecPer1000 / real.cpuSecPer1000)}× ` +
+          `the product's ${fmt(real.cpuSecPer1000, 1)}` +
+          (canned ? `; its Lit work was ${fmt(sdk.cpuSecPer1000 - canned.cpuSecPer1000, 1)} s.` : '.'),
       );
     }
   }
@@ -457,7 +480,9 @@ export function b3Markdown(r: B3Result): string {
         `in one worker process started with --expose-gc, maxCachedWorkflows ${m.maxCachedWorkflows}, after ${m.warmupAgents} ` +
         'warm-up agents (the workflow bundle and code caches are not per agent). Each sample follows a full GC of the ' +
         'main thread (`gc()`) and of the worker threads (inspector `HeapProfiler.collectGarbage`); figures are medians ' +
-        'of 5 samples, "before" with only the warm-up agents cached.',
+        'of 5 samples, "before" with only the warm-up agents cached. One worker process per variant, one after the ' +
+        'other; the < 100 KB target is judged on the product as it runs outside the Docker image (glibc default ' +
+        'arenas, unless the operator sets MALLOC_ARENA_MAX as the README recommends) and as the image runs it.',
       '',
       table(
         [
@@ -468,6 +493,7 @@ export function b3Markdown(r: B3Result): string {
           'workflow-thread V8 heap per agent KiB (used / committed)',
           'main-thread heap Δ MiB',
           'rest of RSS per agent KiB (native: Temporal core, allocator)',
+          '< 100 KB (97.7 KiB)',
         ],
         variants.map((v) => {
           const committedKiB = (v.workflowThreadHeapCommittedDeltaMiB * 1024) / v.agents;
@@ -479,6 +505,11 @@ export function b3Markdown(r: B3Result): string {
             `${fmt(v.workflowThreadHeapPerAgentKiB)} / ${fmt(committedKiB)}`,
             fmt(v.mainHeapDeltaMiB),
             fmt(v.perAgentKiB - committedKiB - (v.mainHeapDeltaMiB * 1024) / v.agents),
+            JUDGED_MEMORY_VARIANTS.includes(v.variant)
+              ? memoryTargetMet(v)
+                ? 'met'
+                : 'missed'
+              : '— (not judged)',
           ];
         }),
       ),

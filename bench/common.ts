@@ -10,6 +10,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
 import { createActivities } from '../src/activities';
 import { LitClientPool } from '../src/activities/lit-client-pool';
+import type { Ed25519Backend } from '../src/activities/native-ed25519';
 import { resolveNetworkTarget } from '../src/activities/network-targets';
 import { createKeeperClient, type SessionKeeperClient } from '../src/client';
 import type { CustomNetworkConfig } from '../src/devnet/lit-config';
@@ -230,7 +231,11 @@ export async function buildBundle(runDir: string, preload: BundlePreload = 'prod
   return file;
 }
 
-/** A pooled adapter for the devnet, resolving `env:BENCH_KEY_<i>` from `env`. */
+/**
+ * A pooled adapter for the devnet, resolving `env:BENCH_KEY_<i>` from `env`. Like `createActivities`
+ * it leaves the process's Ed25519 alone: callers that measure the product call `useNativeEd25519()`
+ * first, as `createSessionWorker` does (bench/pooled-child.ts).
+ */
 export function pooledActivities(network: CustomNetworkConfig, env: Record<string, string>) {
   const pool = new LitClientPool({
     resolveNetwork: (name) => resolveNetworkTarget(name, { custom: { [NETWORK]: network } }),
@@ -316,8 +321,8 @@ export interface WorkerSpec {
   bundlePath?: string;
   /** Extra environment of the worker process (e.g. MALLOC_ARENA_MAX). */
   env?: Record<string, string>;
-  /** What-if, not the product: node:crypto's Ed25519 in the worker's Lit SDK. */
-  nativeEd25519?: boolean;
+  /** Real workers: Ed25519 backend passed to createSessionWorker (default `native`, as shipped). */
+  ed25519?: Ed25519Backend;
 }
 
 /** Worker options as `createSessionWorker` defaults them (src/worker.ts). */
@@ -341,7 +346,7 @@ export async function startWorker(ctx: BenchContext, spec: WorkerSpec): Promise<
     maxConcurrentActivities: WORKER_DEFAULTS.maxConcurrentActivities,
     maxConcurrentWorkflowTasks: WORKER_DEFAULTS.maxConcurrentWorkflowTasks,
     inspectThreads: spec.exposeGc,
-    nativeEd25519: spec.nativeEd25519,
+    ed25519: spec.ed25519,
   };
   const execArgv: string[] = [];
   if (spec.exposeGc) execArgv.push('--expose-gc');

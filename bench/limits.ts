@@ -1,117 +1,257 @@
 /**
- * The "product change" and "what limits the missed targets" sections of BENCHMARKS.md, computed
+ * The "product changes" and "what limits the missed targets" sections of BENCHMARKS.md, computed
  * from the run's figures, plus bench/analysis.md (profiles: when and how they were taken).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_MAX_MINTS_PER_RUN } from '../src/workflows/session-state';
-import type { B1Result } from './b1-refresh-cost';
-import type { B2Result } from './b2-fleet-rotation';
-import type { B3Result, MemoryRun } from './b3-steady-state';
+import { type B1Result, type BreakdownRow, perRefreshMs, stepsFor } from './b1-refresh-cost';
+import { cpuMsPerMint, type ScenarioResult } from './b2-fleet-rotation';
+import { type B3Result, JUDGED_MEMORY_VARIANTS, type MemoryRun, memoryTargetMet } from './b3-steady-state';
 import { fmt } from './common';
 import type { RunRecord } from './run';
 
+const agents = (n: number) => n.toLocaleString('en-US');
+
+/** The product's steps of a pooled EOA refresh, largest first (B1's step table). */
+function largestSteps(b1: B1Result, n: number): BreakdownRow[] {
+  return [...stepsFor(b1, 'native')]
+    .sort((a, b) => b.cpuMs * b.perRefresh - a.cpuMs * a.perRefresh)
+    .slice(0, n);
+}
+
+function stepList(rows: BreakdownRow[]): string {
+  return rows.map((b) => `${b.step} ${fmt(b.cpuMs * b.perRefresh, 1)} ms`).join('; ');
+}
+
 export function productChangeMarkdown(r: RunRecord): string {
-  const variants = r.b3?.memoryVariants ?? [];
-  const product = variants.find((v) => v.variant === 'product');
-  const before = variants.find((v) => v.variant === 'no-preload');
-  const effect =
-    product && before
-      ? `Measured in this run (B3): **${fmt(before.perAgentKiB)} → ${fmt(product.perAgentKiB)} KiB** of worker RSS per ` +
-        `cached agent; live V8 heap per workflow ${fmt(before.workflowThreadHeapPerAgentKiB)} → ` +
-        `${fmt(product.workflowThreadHeapPerAgentKiB)} KiB.`
-      : product
-        ? `This run (B3, product bundle): ${fmt(product.perAgentKiB)} KiB of worker RSS per cached agent, ` +
-          `${fmt(product.workflowThreadHeapPerAgentKiB)} KiB of it live V8 heap per workflow; the bundle without ` +
-          'preloading, measured side by side in the variant run quoted under "Profiles" below, took 399.7 KiB ' +
-          '(263.9 KiB heap). `npm run bench -- --only B3 --b3-parts memory --b3-memory-variants product,no-preload` ' +
-          'repeats the comparison.'
-        : '`npm run bench -- --only B3 --b3-parts memory --b3-memory-variants product,no-preload` measures its effect.';
-  return [
-    '## Product change made with this benchmark',
+  const out = [
+    '## Product changes measured here',
     '',
-    '`src/worker.ts`: `createSessionWorker` bundles the workflows with `bundlerOptions.preloadModules = ' +
-      'WORKFLOW_PRELOAD_MODULES` (`zod`, `ms`, `src/shared/agent-spec.ts`; exported so prebuilt bundles can pass the ' +
-      'same list to `bundleWorkflowCode`, as bench/common.ts does). Why: a heap snapshot of the workflow thread ' +
-      '(B3) showed every cached workflow evaluating its own copy of the agent spec module inside the reusable V8 ' +
-      'context — about 50 zod schema objects with ~1,150 bound methods, ~180 KiB per workflow. Preloaded modules are ' +
-      "evaluated once per worker thread; these three hold no per-workflow state (the SDK deep-freezes a preloaded module's " +
-      'exports; the spec schema itself is module-private). Workflow code, commands and histories are unchanged. ' +
-      effect,
-  ].join('\n');
+    'Every figure above and below is of the product as it ships (`createSessionWorker` defaults), with the ' +
+      'stock-SDK variants measured beside it in the same run:',
+    '',
+  ];
+  const native: string[] = [];
+  if (r.b1) {
+    const f = r.b1.flows;
+    native.push(
+      `B1 pooled EOA refresh ${fmt(f['pooled-sdk-eoa'].ms.median)} → ${fmt(f['pooled-eoa'].ms.median)} ms median ` +
+        `(client CPU ${fmt(f['pooled-sdk-eoa'].clientCpuMs)} → ${fmt(f['pooled-eoa'].clientCpuMs)} ms), PKP ` +
+        `${fmt(f['pooled-sdk-pkp'].ms.median)} → ${fmt(f['pooled-pkp'].ms.median)} ms (client CPU ` +
+        `${fmt(f['pooled-sdk-pkp'].clientCpuMs)} → ${fmt(f['pooled-pkp'].clientCpuMs)} ms)`,
+    );
+  }
+  for (const c of r.b2?.sdkComparisons ?? []) {
+    native.push(
+      `B2 rotation of ${agents(c.size)} agents ${fmt(c.sdk.agentsPerSec)} → ${fmt(c.product.agentsPerSec)} agents/s ` +
+        `(worker CPU per mint ${fmt(cpuMsPerMint(c.sdk))} → ${fmt(cpuMsPerMint(c.product))} ms)`,
+    );
+  }
+  const real = r.b3?.cycle.find((c) => c.mode === 'real');
+  const sdk = r.b3?.cycle.find((c) => c.mode === 'real-sdk');
+  if (real && sdk) {
+    native.push(
+      `B3 worker CPU per 1,000 refreshes ${fmt(sdk.cpuSecPer1000, 1)} → ${fmt(real.cpuSecPer1000, 1)} s`,
+    );
+  }
+  out.push(
+    "- **Native Ed25519 for session keys** (src/activities/native-ed25519.ts): `createSessionWorker` swaps node:crypto's " +
+      "Ed25519 into the SDK's `@lit-protocol/nacl` (key pair and per-node signing) after a self-check that it " +
+      "reproduces the SDK's keys and signatures byte for byte; `SESSION_KEEPER_ED25519=sdk` keeps the SDK's own. " +
+      (native.length
+        ? `SDK Ed25519 → product in this run: ${native.join('; ')}.`
+        : 'Not measured in this run (B1, B2 and B3 each compare it).'),
+  );
+  const product = r.b3?.memory;
+  const image = r.b3?.memoryImage;
+  out.push(
+    '- **`MALLOC_ARENA_MAX=2` in the Docker image** (Dockerfile; the README recommends it for workers outside the ' +
+      "image): fewer glibc allocator arenas for Temporal core's threads. " +
+      (product && image
+        ? `This run (B3), worker RSS per cached agent: ${fmt(product.perAgentKiB)} KiB without it, ` +
+          `${fmt(image.perAgentKiB)} KiB with it.`
+        : 'Measured by B3 (`--b3-memory-variants product,arena2`, the default).'),
+  );
+  const reals = (r.b2?.scenarios ?? []).filter((s) => s.mode !== 'canned');
+  const failed = reals.reduce((a, s) => a + s.failures, 0);
+  const mints = reals.reduce((a, s) => a + s.mints, 0);
+  out.push(
+    '- **`LitClientPool`** lets in-flight mints finish on a retired client and no longer reconnects on block-indexer ' +
+      'failures. ' +
+      (reals.length
+        ? `This run's real fleets (B2 rotation windows): ${failed} failed mint attempt(s) for ${agents(mints)} mints` +
+          (failed ? ' (listed under B2).' : '.') +
+          ' No run of the previous pool was made here to compare with.'
+        : 'B2 was not run.'),
+  );
+  const variants = r.b3?.memoryVariants ?? [];
+  const before = variants.find((v) => v.variant === 'no-preload');
+  out.push(
+    '- **Preloaded workflow modules** (`src/worker.ts`: `bundlerOptions.preloadModules = WORKFLOW_PRELOAD_MODULES` — ' +
+      '`zod`, `ms`, `src/shared/agent-spec.ts`; bench/common.ts bundles with the same list). A heap snapshot of the ' +
+      'workflow thread showed every cached workflow evaluating its own copy of the agent spec module — about 50 zod ' +
+      'schema objects with ~1,150 bound methods, ~180 KiB per workflow; preloaded modules are evaluated once per ' +
+      'worker thread. ' +
+      (product && before
+        ? `This run (B3): ${fmt(before.perAgentKiB)} → ${fmt(product.perAgentKiB)} KiB of worker RSS per cached agent; ` +
+          `live V8 heap per workflow ${fmt(before.workflowThreadHeapPerAgentKiB)} → ${fmt(product.workflowThreadHeapPerAgentKiB)} KiB.`
+        : 'The bundle without preloading was not measured in this run (`--b3-memory-variants product,no-preload` ' +
+          'compares them; bench/analysis.md quotes an earlier comparison).'),
+  );
+  return out.join('\n');
 }
 
 function b1Limits(b1: B1Result): string[] {
   const out: string[] = [];
-  const ed = b1.breakdown.filter((b) => !b.alternative && /ed25519/.test(b.step));
-  const edMs = ed.reduce((a, b) => a + b.cpuMs * b.perRefresh, 0);
   const p = b1.flows['pooled-eoa'];
+  const ps = b1.flows['pooled-sdk-eoa'];
   const n = b1.flows['naive-eoa'];
-  const w = b1.flows['whatif-eoa'];
+  const verify = b1.breakdown.filter((b) => b.ed25519 === undefined && /SIWE|SiweMessage/.test(b.step));
   if (b1.ratios.eoa.median < 3) {
     out.push(
-      `- **EOA (${fmt(b1.ratios.eoa.median)}×).** A pooled EOA refresh is client CPU: ${fmt(p.clientCpuMs)} ms of CPU ` +
-        `for a ${fmt(p.ms.median)} ms median, and the Lit SDK's pure-JavaScript Ed25519 (\`@lit-protocol/nacl\`: the ` +
-        `session key pair and one signature per node) accounts for about ${fmt(edMs)} ms of it (breakdown in B1). ` +
-        `What the naive flow adds is \`connect()\`: ${fmt(n.chainRpc)} chain RPC calls and ${fmt(n.nodeRequests)} node ` +
-        `handshakes on loopback to a devnet that answers at once, ${fmt(n.ms.median - p.ms.median)} ms at the median. ` +
-        'While the SDK spends more CPU on Ed25519 than connecting costs, pooling cannot be 3× faster on this devnet ' +
-        '(against the real Lit network `connect()` adds internet round trips to the RPC and every node; not measured ' +
-        'here). **What lifts it:** native Ed25519. node:crypto gives byte-identical signatures in ' +
-        `${fmt(
-          b1.breakdown.filter((b) => b.alternative).reduce((a, b) => a + b.cpuMs * b.perRefresh, 0),
-          2,
-        )} ms; the ` +
-        `what-if flow measured ${fmt(w.ms.median)} ms median, **${fmt(b1.whatIfRatios.eoa)}× faster than naive**. ` +
-        "The route is the SDK (native signing in `getSessionSigs`) or a guarded swap of `@lit-protocol/nacl`'s " +
-        '`sign.detached` and `sign.keyPair` in the worker, as bench/native-ed25519.ts does after a self-check. It was not ' +
-        'made in the product here: it replaces a crypto primitive inside a dependency and deserves its own review.',
+      `- **EOA (${fmt(b1.ratios.eoa.median)}×).** A pooled EOA refresh makes no node requests: it is the block-indexer ` +
+        `fetch and client CPU, ${fmt(p.clientCpuMs)} ms of CPU for a ${fmt(p.ms.median)} ms median in the product. ` +
+        `After native Ed25519 its largest steps (B1 step table) are: ${stepList(largestSteps(b1, 3))}. What the naive ` +
+        `flow adds is \`connect()\`: ${fmt(n.chainRpc)} chain RPC calls and ${fmt(n.nodeRequests)} node requests on ` +
+        `loopback to a devnet that answers at once, ${fmt(n.ms.median - ps.ms.median)} ms at the median over the ` +
+        'pooled flow with the same (SDK) Ed25519. Against the real Lit network `connect()` adds internet round trips ' +
+        'to the RPC and to every node (not measured here).',
     );
   }
   const pp = b1.flows['pooled-pkp'];
+  const pps = b1.flows['pooled-sdk-pkp'];
   const np = b1.flows['naive-pkp'];
   if (b1.ratios.pkp.median < 3) {
     out.push(
-      `- **PKP (${fmt(b1.ratios.pkp.median)}×).** Both flows wait for the nodes to sign the session key: the devnet ` +
-        `spends ${fmt(pp.devnetCpuMs)} ms of CPU per PKP refresh (three nodes' BLS signature shares, computed in ` +
-        'JavaScript in one devnet process), and the client ' +
-        `${fmt(pp.clientCpuMs)} ms (Ed25519 as above, combining and checking the shares). Pooling only removes ` +
-        `\`connect()\` (${fmt(np.ms.median - pp.ms.median)} ms here), so the ratio stays near (connect + signing) / ` +
-        `signing. With native Ed25519 (what-if) the pooled PKP refresh took ${fmt(b1.flows['whatif-pkp'].ms.median)} ms ` +
-        `(${fmt(b1.whatIfRatios.pkp)}× faster than naive): what remains is the node-side signing, which no client ` +
-        "can pool away; real Lit nodes sign in native code on separate machines, so this devnet's figure is not " +
-        'theirs.',
+      `- **PKP (${fmt(b1.ratios.pkp.median)}×).** Every flow waits for the nodes to sign the session key: the devnet ` +
+        `spends ${fmt(pp.devnetCpuMs)} ms of CPU per pooled PKP refresh (${fmt(pp.nodeRequests)} node requests; the ` +
+        "nodes' BLS signature shares are computed in JavaScript, all nodes in one devnet process on this machine's " +
+        `cores). The product's client spends ${fmt(pp.clientCpuMs)} ms of CPU (${fmt(pps.clientCpuMs)} ms with the ` +
+        "SDK's Ed25519) on the controller's SIWE, combining and checking the shares and the session sigs. Pooling " +
+        `removes \`connect()\` (naive ${fmt(np.ms.median)} vs ${fmt(pps.ms.median)} ms with the same Ed25519) and ` +
+        `native Ed25519 takes the pooled refresh to ${fmt(pp.ms.median)} ms, so the ratio stays near (connect + ` +
+        'node signing) / node signing. No client change pools the node-side signing away; real Lit nodes sign in ' +
+        "native code on separate machines, so this devnet's share of the time is not theirs (not measured here).",
     );
+  }
+  if (b1.ratios.eoa.median < 3 || b1.ratios.pkp.median < 3) {
+    const lifts: string[] = [];
+    const sdkVerify = verify.filter((b) => /SDK/.test(b.step));
+    if (sdkVerify.length) {
+      lifts.push(
+        'the SDK re-parses and re-verifies the SIWE the adapter has just signed (`checkNeedToResignSessionKey`: ' +
+          `${fmt(perRefreshMs(sdkVerify), 1)} ms per refresh in the step table) — skipping that for a capability ` +
+          'signed in the same call would be an SDK change',
+      );
+    }
+    const signing = verify.find((b) => /signMessage/.test(b.step));
+    if (signing) {
+      lifts.push(
+        `the SIWE signature (${fmt(signing.cpuMs, 1)} ms) and the SDK's ecrecover run secp256k1 in JavaScript ` +
+          '(elliptic, behind ethers 5)',
+      );
+    }
+    const nativeSig = b1.breakdown.find(
+      (b) => b.ed25519 === 'native' && !b.alternative && /session sig/.test(b.step),
+    );
+    const prepared = b1.breakdown.find((b) => b.alternative);
+    if (nativeSig && prepared) {
+      lifts.push(
+        `native Ed25519 makes a \`KeyObject\` from the seed for every signature (${fmt(nativeSig.cpuMs, 2)} ms per ` +
+          `signature against ${fmt(prepared.cpuMs, 2)} ms on a key object made once per session key, measured in the ` +
+          'step table; a product change not made here)',
+      );
+    }
+    if (b1.ratios.pkp.median < 3) {
+      lifts.push(
+        "for PKP, the client's share is mostly the SDK combining and verifying the nodes' BLS shares in WebAssembly " +
+          '(`blsCombine`, `blsVerify`; profile in bench/analysis.md)',
+      );
+    }
+    if (lifts.length) {
+      out.push(
+        `- **What the pooled refresh's remaining CPU is (none of it changed or measured as a change here):** ${lifts.join('; ')}.`,
+      );
+    }
   }
   return out;
 }
 
-function b2Limits(b2: B2Result, b3: B3Result | undefined): string[] {
+function cores(s: ScenarioResult): string {
+  const parts = [
+    `worker ${fmt(s.workerCpuSec / s.rotateSec, 2)}`,
+    `devnet ${fmt(s.devnetCpuSec / s.rotateSec, 2)}`,
+    ...(s.serverCpuSec !== undefined ? [`Temporal server ${fmt(s.serverCpuSec / s.rotateSec, 2)}`] : []),
+  ];
+  const total = (s.workerCpuSec + s.devnetCpuSec + (s.serverCpuSec ?? 0)) / s.rotateSec;
+  return `${parts.join(', ')} — ${fmt(total, 2)} cores in all`;
+}
+
+function b2Limits(r: RunRecord): string[] {
+  const b2 = r.b2!;
   const missed = b2.comparisons.filter((c) => !c.met);
   if (!missed.length) return [];
   const out: string[] = [];
+  const nproc = r.machine.nproc;
   const reals = b2.scenarios.filter((s) => s.mode === 'real');
   const canned = b2.scenarios.filter((s) => s.mode === 'canned');
-  const perMint = (s: (typeof reals)[number]) => (s.workerCpuSec / Math.max(1, s.mints + s.failures)) * 1000;
+  const others = r.load.B2
+    ? ` Everything else on the machine used ${fmt(r.load.B2.othersShare * nproc, 2)} cores on average over B2.`
+    : '';
   out.push(
-    '- **Real fleets are CPU-bound in the worker process.** ' +
+    `- **Real fleets (product worker) over the rotation, in cores busy of this machine's ${nproc}:** ` +
       reals
         .map(
           (s) =>
-            `${s.size.toLocaleString('en-US')} agents: ${fmt(perMint(s))} ms of worker CPU per mint, the worker busy ` +
-            `${fmt(s.workerCpuSec / s.rotateSec, 2)} cores on average over the rotation`,
+            `${agents(s.size)} agents (\`${s.server}\`): ${cores(s)}; ${fmt(cpuMsPerMint(s))} ms of worker CPU per mint`,
         )
         .join('; ') +
-      ". The mint activity runs on the worker's one JavaScript thread, so about one core is its ceiling, and it " +
-      `competes with the Temporal server and the devnet for this machine's two. Canned fleets: ` +
+      '. Canned fleets: ' +
       canned
         .map(
           (s) =>
-            `${fmt((s.workerCpuSec / Math.max(1, s.mints)) * 1000)} ms of worker CPU per agent (${s.size.toLocaleString('en-US')}, \`${s.server}\`)`,
+            `${agents(s.size)} (\`${s.server}\`): ${fmt((s.workerCpuSec / Math.max(1, s.mints)) * 1000)} ms of worker ` +
+            `CPU per agent, ${cores(s)}`,
         )
-        .join(', ') +
-      '.',
+        .join('; ') +
+      ". The mint activity runs on the worker's main JavaScript thread, which also passes every workflow " +
+      'activation on to the workflow thread; the devnet (node-side signing of PKP mints, the block indexer) and the ' +
+      `Temporal server share the same cores here.${others}`,
   );
+  const perAgent = missed
+    .filter((c) => c.real.server === c.server)
+    .map((c) => {
+      const cannedMs = (c.canned.workerCpuSec / Math.max(1, c.canned.mints)) * 1000;
+      return (
+        `${agents(c.size)} agents: canned ${fmt(cannedMs)} ms, product ${fmt(cpuMsPerMint(c.real))} ms ` +
+        `(${fmt(cpuMsPerMint(c.real) / cannedMs)}×; rotation at ${fmt(c.ratio * 100, 0)}% of the ceiling)`
+      );
+    });
+  if (perAgent.length) {
+    out.push(
+      '- **Worker CPU per agent over the rotation, ceiling against product on the same server** (all of the ' +
+        `worker's threads): ${perAgent.join('; ')}.`,
+    );
+  }
+  const b3 = r.b3;
+  const real = b3?.cycle.find((c) => c.mode === 'real');
+  const cannedCycle = b3?.cycle.find((c) => c.mode === 'canned');
+  if (real && cannedCycle) {
+    const lit = real.cpuSecPer1000 - cannedCycle.cpuSecPer1000;
+    out.push(
+      `- **Where the worker's CPU per refresh goes (B3):** ${fmt(real.cpuSecPer1000, 1)} ms per refresh in the ` +
+        `product, of which ${fmt(cannedCycle.cpuSecPer1000, 1)} ms is the engine (the same cycle with the canned ` +
+        `activity) and ${fmt(lit, 1)} ms the Lit work of the mint` +
+        (r.b1
+          ? `; a pooled EOA refresh alone costs ${fmt(r.b1.flows['pooled-eoa'].clientCpuMs)} ms of client CPU in B1, ` +
+            `largest steps: ${stepList(largestSteps(r.b1, 3))}`
+          : '') +
+        (lit > cannedCycle.cpuSecPer1000
+          ? '. The Lit work still costs more CPU than the engine itself.'
+          : '. The engine now costs as much CPU per refresh as the Lit work, or more.'),
+    );
+  }
   const starved = reals.filter((s) => (s.slowWorkflowTasks ?? 0) > 0);
   if (starved.length) {
     const cannedSlow = canned.reduce((a, s) => a + (s.slowWorkflowTasks ?? 0), 0);
@@ -121,27 +261,21 @@ function b2Limits(b2: B2Result, b3: B3Result | undefined): string[] {
         starved
           .map(
             (s) =>
-              `In the real fleet of ${s.size.toLocaleString('en-US')}, ${s.slowWorkflowTasks} workflow tasks took over 5 s ` +
+              `In the real fleet of ${agents(s.size)}, ${s.slowWorkflowTasks} workflow tasks took over 5 s ` +
               `and ${s.lostWorkflowTasks} timed out on the server and had to be retried`,
           )
           .join('; ') +
         ` (worker log, whole scenario; canned fleets: ${cannedSlow}). Fewer concurrent mints per worker ` +
         '(`maxConcurrentActivities`) or activity-only worker processes would keep workflow tasks responsive; ' +
-        'both were not measured here.',
+        'neither was measured here.',
     );
   }
-  const failing = reals.filter((s) => s.failures > 0);
+  const failing = b2.scenarios.filter((s) => s.mode !== 'canned' && s.failures > 0);
   if (failing.length) {
-    const notReady = failing.some((s) => Object.keys(s.failureTypes).some((k) => /not ready/i.test(k)));
     out.push(
-      '- **Failed mints under load** (retried by the workflow, listed under B2). ' +
-        (notReady
-          ? '"LitNodeClient is not ready" comes from `LitClientPool.invalidate`: a network-type error — a failed ' +
-            'block-indexer fetch is one, though it says nothing about the client — makes the pool disconnect the ' +
-            'shared client at once, under the mints still running on it, so one hiccup fails a burst of them. ' +
-            'Letting in-flight mints finish before disconnecting (or not reconnecting on nonce-fetch errors) would ' +
-            'avoid it; not changed here.'
-          : 'See the messages listed under B2.'),
+      '- **Failed mint attempts** (retried by the workflow, counted in the rotation time): ' +
+        failing.map((s) => `${s.failures} in the ${s.mode} fleet of ${agents(s.size)}`).join('; ') +
+        '; their messages are listed under B2.',
     );
   }
   // Where signals arrived at no more than ~60/s, the batch operation's rate limit was binding.
@@ -153,7 +287,7 @@ function b2Limits(b2: B2Result, b3: B3Result | undefined): string[] {
         capped
           .map(
             (s) =>
-              `the canned fleet of ${s.size.toLocaleString('en-US')} had its last signal only after ${fmt(s.signalsSec, 1)} s ` +
+              `the canned fleet of ${agents(s.size)} had its last signal only after ${fmt(s.signalsSec, 1)} s ` +
               `(${fmt(s.size / s.signalsSec)}/s) and rotated at ${fmt(s.agentsPerSec)} agents/s`,
           )
           .join('; ') +
@@ -167,69 +301,73 @@ function b2Limits(b2: B2Result, b3: B3Result | undefined): string[] {
         lifted
           .map(
             (s) =>
-              `${s.size.toLocaleString('en-US')} canned agents kept the Temporal server (${fmt(s.serverCpuSec!, 1)} CPU s) ` +
+              `${agents(s.size)} canned agents kept the Temporal server (${fmt(s.serverCpuSec!, 1)} CPU s) ` +
               `and the worker (${fmt(s.workerCpuSec, 1)} CPU s) busy for ${fmt((s.serverCpuSec! + s.workerCpuSec) / s.rotateSec, 2)} ` +
-              `of the 2 cores over the ${fmt(s.rotateSec, 1)} s rotation`,
+              `of the ${nproc} cores over the ${fmt(s.rotateSec, 1)} s rotation`,
           )
           .join('; ') +
         ' (other work on the machine used the rest; see "Run").',
     );
   }
-  const real = b3?.cycle.find((c) => c.mode === 'real');
-  const native = b3?.cycle.find((c) => c.mode === 'real-native');
-  const cannedCycle = b3?.cycle.find((c) => c.mode === 'canned');
-  const lines: string[] = [];
-  if (real && native) {
-    lines.push(
-      `native Ed25519 cut the worker's CPU per refresh from ${fmt(real.cpuSecPer1000, 1)} to ` +
-        `${fmt(native.cpuSecPer1000, 1)} ms in B3's what-if (${fmt(real.cpuSecPer1000 / native.cpuSecPer1000)}× less); ` +
-        'a CPU-bound rotation should speed up by about as much (a projection, not measured here)',
+  const lifts: string[] = [];
+  for (const c of b2.sdkComparisons) {
+    lifts.push(
+      `native Ed25519 already took the ${agents(c.size)}-agent rotation from ${fmt(c.sdk.agentsPerSec)} to ` +
+        `${fmt(c.product.agentsPerSec)} agents/s (measured above)`,
     );
   }
-  if (cannedCycle && native) {
-    lines.push(
-      `even then the Lit work (${fmt(native.cpuSecPer1000 - cannedCycle.cpuSecPer1000, 1)} ms per refresh: SIWE signing ` +
-        "and the SDK re-verifying it, the wallet, the nonce fetch) stays above the engine's own " +
-        `${fmt(cannedCycle.cpuSecPer1000, 1)} ms, so ≥ 70% of the engine ceiling also needs the mints spread over more ` +
-        'cores: activity-only worker processes (one per core, `taskQueue` shared) on a machine that has cores to spare ' +
-        "beyond the Temporal server's",
-    );
-  }
-  if (lines.length) out.push(`- **What lifts it:** ${lines.join('; ')}.`);
+  lifts.push(
+    'spreading the mints over more cores: activity-only worker processes (one per core, `taskQueue` shared) on ' +
+      "machines with cores to spare beyond the Temporal server's — on this machine the devnet and the server take " +
+      'the same cores (not measured)',
+    'less Lit CPU per mint: the SDK re-parsing and re-verifying the SIWE the adapter has just signed, secp256k1 in ' +
+      'JavaScript, a `KeyObject` per Ed25519 signature, the BLS share combining of PKP mints (B1 step table, ' +
+      'bench/analysis.md; SDK or product changes, not measured)',
+  );
+  out.push(`- **What lifts it:** ${lifts.join('; ')}.`);
   return out;
 }
 
 function memoryLimits(b3: B3Result): string[] {
-  const m = b3.memory;
-  if (!m || b3.memoryTargetMet) return [];
+  const judged = b3.memoryVariants.filter((v) => JUDGED_MEMORY_VARIANTS.includes(v.variant));
+  const missed = judged.filter((v) => !memoryTargetMet(v));
+  if (!missed.length) return [];
   const committed = (v: MemoryRun) => (v.workflowThreadHeapCommittedDeltaMiB * 1024) / v.agents;
-  const rest = (v: MemoryRun) => v.perAgentKiB - committed(v) - (v.mainHeapDeltaMiB * 1024) / v.agents;
-  const arena = b3.memoryVariants.find((v) => v.variant === 'arena2');
-  const out = [
-    `- **Memory per cached agent (${fmt(m.perAgentKiB)} KiB).** ${fmt(m.workflowThreadHeapPerAgentKiB)} KiB is live ` +
-      "objects in the workflow thread's V8 heap (per workflow: the SDK's activator and its state machines, the " +
-      'workflow modules that are not preloaded, the `AgentSession` with the current sigs, ~7 KB of strings), ' +
-      `${fmt(committed(m) - m.workflowThreadHeapPerAgentKiB)} KiB free heap V8 keeps, and ${fmt(rest(m))} KiB outside ` +
-      "the JavaScript heaps: Temporal core's per-run state (Rust) and what the allocator does not give back.",
-  ];
-  const lifts = [
-    'preloading the remaining pure workflow modules (`src/shared/names`, `search-attributes`, `messages`, ' +
-      '`src/workflows/refresh-policy`, `backoff`, `mint-failure`, `session-state`) — see bench/analysis.md',
-  ];
-  if (arena) {
-    lifts.unshift(
-      `\`MALLOC_ARENA_MAX=2\` in the worker's environment (measured: ${fmt(arena.perAgentKiB)} KiB per agent; fewer ` +
-        "glibc arenas for core's threads; its effect on throughput was not measured)",
-    );
-  } else {
-    lifts.unshift(
-      "`MALLOC_ARENA_MAX=2` in the worker's environment (fewer glibc arenas for core's threads; measure with " +
-        '`--b3-memory-variants product,arena2`)',
+  const main = (v: MemoryRun) => (v.mainHeapDeltaMiB * 1024) / v.agents;
+  const rest = (v: MemoryRun) => v.perAgentKiB - committed(v) - main(v);
+  const label = (v: MemoryRun) =>
+    v.variant === 'arena2' ? '`product + MALLOC_ARENA_MAX=2` (as the image runs it)' : '`product`';
+  const out = missed.map(
+    (v) =>
+      `- **Memory per cached agent, ${label(v)}: ${fmt(v.perAgentKiB)} KiB.** ${fmt(v.workflowThreadHeapPerAgentKiB)} KiB ` +
+      "is live objects in the workflow thread's V8 heap (per workflow: the SDK's activator and its state machines, " +
+      'the workflow modules that are not preloaded, the `AgentSession` with the current sigs), ' +
+      `${fmt(committed(v) - v.workflowThreadHeapPerAgentKiB)} KiB free heap V8 keeps, ${fmt(main(v))} KiB of ` +
+      `main-thread heap and ${fmt(rest(v))} KiB outside the JavaScript heaps: Temporal core's per-run state (Rust) ` +
+      'and what the allocator does not give back.',
+  );
+  const product = b3.memory;
+  const image = b3.memoryImage;
+  const lifts: string[] = [];
+  if (product && image) {
+    lifts.push(
+      (image.perAgentKiB < product.perAgentKiB
+        ? `\`MALLOC_ARENA_MAX=2\` took ${fmt(product.perAgentKiB)} to ${fmt(image.perAgentKiB)} KiB here`
+        : `\`MALLOC_ARENA_MAX=2\` did not lower it in this run (${fmt(product.perAgentKiB)} KiB without, ` +
+          `${fmt(image.perAgentKiB)} KiB with it)`) +
+        '; the image sets it, workers run outside it need it in their environment (README)',
     );
   }
+  const all = b3.memoryVariants.find((v) => v.variant === 'preload-all');
   lifts.push(
-    'a smaller `maxCachedWorkflows` (SESSION_KEEPER_MAX_CACHED_WORKFLOWS): idle agents refresh every few hours, so an ' +
-      'evicted one costs one replay of a short history per refresh instead of memory all day',
+    'preloading the remaining pure workflow modules (`src/shared/names`, `search-attributes`, `messages`, ' +
+      '`src/workflows/refresh-policy`, `backoff`, `mint-failure`, `session-state`): ' +
+      (all && product
+        ? `measured here ${fmt(all.perAgentKiB)} vs ${fmt(product.perAgentKiB)} KiB`
+        : '226.1 vs 215.2 KiB per agent in the variant run quoted in bench/analysis.md'),
+    'a smaller `maxCachedWorkflows` (SESSION_KEEPER_MAX_CACHED_WORKFLOWS): idle agents refresh every few hours, so ' +
+      'an evicted one costs one replay of a short history per refresh instead of memory all day (not measured)',
+    "the rest is Temporal core's and the TypeScript SDK's per-run state, outside this project's code",
   );
   out.push(`- **What lifts it:** ${lifts.join('; ')}.`);
   return out;
@@ -238,20 +376,29 @@ function memoryLimits(b3: B3Result): string[] {
 export function limitsMarkdown(r: RunRecord): string {
   const items: string[] = [];
   if (r.b1) items.push(...b1Limits(r.b1));
-  if (r.b2) items.push(...b2Limits(r.b2, r.b3));
+  if (r.b2) items.push(...b2Limits(r));
   if (r.b3) items.push(...memoryLimits(r.b3));
   const out = ['## What limits the missed targets, and what would lift them', ''];
   if (items.length) out.push(...items);
   else out.push('Every target measured in this run was met.');
-  if (r.b3?.eventsTargetMet) {
-    out.push(
-      '',
-      'Met, for reference: a refresh cycle writes 12 history events (the timer firing, a workflow task, the ' +
-        "activity's three events, a workflow task, one search-attribute upsert that keeps `LitSessionGeneration` " +
-        "visible, the next timer); its bytes are mostly the activity's input and result (the sigs). A run continues " +
-        `as new after ${DEFAULT_MAX_MINTS_PER_RUN} mint attempts, so a history holds about that many cycles.`,
+  const met: string[] = [];
+  if (r.b1 && r.b1.ratios.eoa.median >= 3) {
+    const f = r.b1.flows;
+    met.push(
+      `B1 EOA, ${fmt(r.b1.ratios.eoa.median)}×: pooling alone (the SDK's Ed25519) gives ${fmt(r.b1.sdkRatios.eoa.median)}× ` +
+        `(${fmt(f['naive-eoa'].ms.median)} → ${fmt(f['pooled-sdk-eoa'].ms.median)} ms), native Ed25519 the rest ` +
+        `(→ ${fmt(f['pooled-eoa'].ms.median)} ms).`,
     );
   }
+  if (r.b3?.eventsTargetMet) {
+    met.push(
+      "B3 history: a refresh cycle writes 12 history events (the timer firing, a workflow task, the activity's " +
+        'three events, a workflow task, one search-attribute upsert that keeps `LitSessionGeneration` visible, the ' +
+        "next timer); its bytes are mostly the activity's input and result (the sigs). A run continues as new after " +
+        `${DEFAULT_MAX_MINTS_PER_RUN} mint attempts, so a history holds about that many cycles.`,
+    );
+  }
+  if (met.length) out.push('', 'Met, for reference:', '', ...met.map((m) => `- ${m}`));
   const analysis = path.join(__dirname, 'analysis.md');
   if (fs.existsSync(analysis)) out.push('', fs.readFileSync(analysis, 'utf8').trim());
   return out.join('\n');

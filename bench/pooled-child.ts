@@ -1,21 +1,36 @@
 /**
- * The project's pooled adapter in a process of its own, for B1's what-if flow: with `nativeEd25519`
- * it first swaps node:crypto's Ed25519 into the SDK (bench/native-ed25519.ts) — in this process
- * only, so the orchestrator's pooled and naive flows keep the stock SDK.
- * Config from BENCH_POOLED (JSON).
+ * The project's pooled adapter in a process of its own, for B1's pooled flows. The Ed25519 swap is
+ * process-wide, so each Ed25519 backend gets its own process:
+ *
+ * - `ed25519: 'native'`: the product as `createSessionWorker` sets it up — `useNativeEd25519()`
+ *   (src/activities/native-ed25519.ts) swaps node:crypto's Ed25519 into the SDK after its self-check.
+ * - `ed25519: 'sdk'`: the same adapter with the SDK's own pure-JavaScript Ed25519 (what
+ *   SESSION_KEEPER_ED25519=sdk runs); nothing is swapped.
+ *
+ * The orchestrator, where B1's naive flow runs, never installs the swap. Config from BENCH_POOLED (JSON).
  */
+import { activeEd25519, type Ed25519Backend, useNativeEd25519 } from '../src/activities/native-ed25519';
 import type { CustomNetworkConfig } from '../src/devnet/lit-config';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
+import type { MintResult } from '../src/shared/types';
 import { cpuSeconds, NETWORK, pooledActivities } from './common';
 import { announceReady, serveParent } from './ipc';
-import { installNativeEd25519 } from './native-ed25519';
 
 export interface PooledChildConfig {
   network: CustomNetworkConfig;
   key: string;
   pkpPublicKey: string;
-  nativeEd25519: boolean;
+  /** The Ed25519 backend to set up, as `createSessionWorker({ ed25519 })` does. */
+  ed25519: Ed25519Backend;
   ttlMs: number;
+}
+
+export interface PooledChildReady {
+  /** The backend actually in use (`native` can fall back to `sdk` if its self-check fails). */
+  ed25519: Ed25519Backend;
+  connects: number;
+  /** The first refresh, which also connects the pool (not in B1's tables). */
+  firstMintMs: number;
 }
 
 export interface PooledMintTiming {
@@ -26,9 +41,11 @@ export interface PooledMintTiming {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_POOLED ?? '') as PooledChildConfig;
-  const native = config.nativeEd25519 ? installNativeEd25519() : false;
+  // As createSessionWorker does (src/worker.ts); `sdk` leaves the SDK's own implementation.
+  if (config.ed25519 === 'native') useNativeEd25519();
   const { pool, activities } = pooledActivities(config.network, { B1_KEY: config.key });
   let generation = 0;
+  let last: MintResult | undefined;
   const mint = async (p: { mode: 'eoa' | 'pkp' }): Promise<PooledMintTiming> => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -43,16 +60,29 @@ async function main(): Promise<void> {
       generation: ++generation,
     });
     const ms = performance.now() - t0;
+    last = result;
     return {
       ms,
       cpuMs: cpuSeconds(cpu0, process.cpuUsage()) * 1000,
       nodes: Object.keys(result.sessionSigs).length,
     };
   };
-  // Connect before announcing: the first mint connects the pool.
-  await mint({ mode: 'eoa' });
-  serveParent({ mint }, () => pool.close());
-  announceReady({ nativeEd25519: native, connects: pool.connects });
+  // Connect before announcing: the first mint connects the pool (timed, reported as the first mint).
+  const first = await mint({ mode: 'eoa' });
+  serveParent(
+    {
+      mint,
+      connects: () => pool.connects,
+      /** The sigs of the last refresh (B1 times the steps of a refresh on its messages). */
+      lastResult: () => last,
+    },
+    () => pool.close(),
+  );
+  announceReady({
+    ed25519: activeEd25519(),
+    connects: pool.connects,
+    firstMintMs: first.ms,
+  } satisfies PooledChildReady);
 }
 
 main().catch((err) => {

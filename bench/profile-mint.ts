@@ -3,6 +3,7 @@
  * side of one refresh:
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-mint.ts --mode eoa --count 50
+ *     [--ed25519 native|sdk]   (default native: as createSessionWorker sets the process up)
  *   node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile --filter mintSessionSigs
  */
 import fs from 'node:fs';
@@ -10,14 +11,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ethers } from 'ethers';
+import { activeEd25519, useNativeEd25519 } from '../src/activities/native-ed25519';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import { DevnetHandle, NETWORK, pooledActivities } from './common';
 import { median } from './stats';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { mode: { type: 'string', default: 'eoa' }, count: { type: 'string', default: '50' } },
+    options: {
+      mode: { type: 'string', default: 'eoa' },
+      count: { type: 'string', default: '50' },
+      ed25519: { type: 'string', default: 'native' },
+    },
   });
+  if (values.ed25519 !== 'native' && values.ed25519 !== 'sdk') throw new Error('--ed25519 native|sdk');
+  if (values.ed25519 === 'native') useNativeEd25519();
   const mode = values.mode === 'pkp' ? 'pkp' : 'eoa';
   const count = Number(values.count);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-profile-'));
@@ -45,7 +53,9 @@ async function main(): Promise<void> {
       if (i > 0) times.push(performance.now() - t0);
       if (i === count) console.log(`last mint: ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU`);
     }
-    console.log(`${mode}: ${count} pooled mints, median ${median(times).toFixed(1)} ms`);
+    console.log(
+      `${mode} (Ed25519 ${activeEd25519()}): ${count} pooled mints, median ${median(times).toFixed(1)} ms`,
+    );
   } finally {
     await pool.close();
     await devnet.close();

@@ -5,7 +5,13 @@
  */
 import { b1Markdown } from './b1-refresh-cost';
 import { b2Markdown } from './b2-fleet-rotation';
-import { b3Markdown } from './b3-steady-state';
+import {
+  b3Markdown,
+  CYCLE_LABELS,
+  JUDGED_MEMORY_VARIANTS,
+  type MemoryVariant,
+  memoryTargetMet,
+} from './b3-steady-state';
 import { fmt, pct, table } from './common';
 import { limitsMarkdown, productChangeMarkdown } from './limits';
 import type { LoadReport } from './machine';
@@ -55,7 +61,7 @@ export function renderReport(r: RunRecord): string {
             ? `git HEAD \`${r.code.head}\`${
                 r.code.modified.length
                   ? ` plus uncommitted changes to ${r.code.modified.map((f) => `\`${f}\``).join(', ')} ` +
-                    '(the working tree is shared with other engineers; `src/worker.ts` also carries the change described under "Product change")'
+                    '(the working tree is shared with other engineers)'
                   : ''
               }`
             : 'unknown',
@@ -83,22 +89,23 @@ export function renderReport(r: RunRecord): string {
   out.push('');
   const rows: string[][] = [];
   if (r.b1) {
+    const b1 = r.b1;
     for (const mode of ['eoa', 'pkp'] as const) {
       rows.push([
-        `B1 refresh cost, ${mode.toUpperCase()}`,
-        `pooled ${fmt(r.b1.flows[`pooled-${mode}`].ms.median)} ms vs naive ${fmt(r.b1.flows[`naive-${mode}`].ms.median)} ms median ` +
-          `(p95 ${fmt(r.b1.flows[`pooled-${mode}`].ms.p95)} vs ${fmt(r.b1.flows[`naive-${mode}`].ms.p95)})`,
-        `**${fmt(r.b1.ratios[mode].median)}×** faster (p95 ${fmt(r.b1.ratios[mode].p95)}×)`,
+        `B1 refresh cost, ${mode.toUpperCase()}: product (pooled, native Ed25519) vs naive stock SDK`,
+        `pooled ${fmt(b1.flows[`pooled-${mode}`].ms.median)} ms vs naive ${fmt(b1.flows[`naive-${mode}`].ms.median)} ms median ` +
+          `(p95 ${fmt(b1.flows[`pooled-${mode}`].ms.p95)} vs ${fmt(b1.flows[`naive-${mode}`].ms.p95)})`,
+        `**${fmt(b1.ratios[mode].median)}×** faster (p95 ${fmt(b1.ratios[mode].p95)}×)`,
         'pooled ≥ 3× faster',
-        verdict(r.b1.ratios[mode].median >= 3),
+        verdict(b1.ratios[mode].median >= 3),
       ]);
     }
     for (const mode of ['eoa', 'pkp'] as const) {
       rows.push([
-        `B1 what-if (not the product): pooled + native Ed25519, ${mode.toUpperCase()}`,
-        `${fmt(r.b1.flows[`whatif-${mode}`].ms.median)} ms vs naive ${fmt(r.b1.flows[`naive-${mode}`].ms.median)} ms median`,
-        `${fmt(r.b1.whatIfRatios[mode])}× faster`,
-        '—',
+        `B1 pooling alone (pooled with the SDK's Ed25519) vs naive, ${mode.toUpperCase()}`,
+        `${fmt(b1.flows[`pooled-sdk-${mode}`].ms.median)} ms vs naive ${fmt(b1.flows[`naive-${mode}`].ms.median)} ms median`,
+        `${fmt(b1.sdkRatios[mode].median)}× faster (p95 ${fmt(b1.sdkRatios[mode].p95)}×)`,
+        '— (not the default)',
         '—',
       ]);
     }
@@ -106,42 +113,51 @@ export function renderReport(r: RunRecord): string {
   if (r.b2) {
     for (const c of r.b2.comparisons) {
       rows.push([
-        `B2 fleet rotation, ${c.size.toLocaleString('en-US')} agents, ceiling on the \`${c.server}\` server`,
+        `B2 fleet rotation, ${c.size.toLocaleString('en-US')} agents, product worker, ceiling on the \`${c.server}\` server`,
         `real ${fmt(c.real.agentsPerSec)} agents/s (\`${c.realServer}\`) vs canned ${fmt(c.canned.agentsPerSec)} agents/s`,
         `**${pct(c.ratio)}** of the engine ceiling`,
         '≥ 70%',
         verdict(c.met),
       ]);
     }
+    for (const c of r.b2.sdkComparisons) {
+      rows.push([
+        `B2 fleet rotation, ${c.size.toLocaleString('en-US')} agents, worker with the SDK's Ed25519 (\`${c.server}\`)`,
+        `${fmt(c.sdk.agentsPerSec)} agents/s vs the product's ${fmt(c.product.agentsPerSec)}`,
+        `product ${fmt(c.speedup)}× faster`,
+        '— (not the default)',
+        '—',
+      ]);
+    }
   }
   if (r.b3) {
     for (const h of r.b3.cycle.find((c) => c.mode === 'real')?.histories ?? []) {
       rows.push([
-        `B3 history per refresh cycle, ${h.mode.toUpperCase()}`,
+        `B3 history per refresh cycle, ${h.mode.toUpperCase()} (product worker)`,
         `${fmt(h.bytesPerCycle, 0)} bytes per cycle (${h.cycles} cycles)`,
         `**${fmt(h.eventsPerCycle)}** events`,
         '≤ 12 events',
         verdict(h.eventsPerCycle <= 12),
       ]);
     }
-    const mem = r.b3.memory;
-    if (mem) {
+    const memoryLabels: Partial<Record<MemoryVariant, string>> = {
+      product:
+        'B3 worker memory per cached agent, `product` with glibc default arenas (a worker run outside the image without MALLOC_ARENA_MAX)',
+      arena2:
+        'B3 worker memory per cached agent, `product + MALLOC_ARENA_MAX=2` (as the Docker image runs it)',
+    };
+    for (const v of r.b3.memoryVariants.filter((m) => JUDGED_MEMORY_VARIANTS.includes(m.variant))) {
       rows.push([
-        'B3 worker memory per cached agent',
-        `${mem.agents.toLocaleString('en-US')} idle agents, RSS ${fmt(mem.rssBeforeMiB)} → ${fmt(mem.rssAfterMiB)} MiB`,
-        `**${fmt(mem.perAgentKiB)} KiB** (${fmt(mem.perAgentKiB * 1.024)} KB)`,
+        memoryLabels[v.variant] ?? v.variant,
+        `${v.agents.toLocaleString('en-US')} idle agents, RSS ${fmt(v.rssBeforeMiB)} → ${fmt(v.rssAfterMiB)} MiB`,
+        `**${fmt(v.perAgentKiB)} KiB** (${fmt(v.perAgentKiB * 1.024)} KB)`,
         '< 100 KB',
-        verdict(r.b3.memoryTargetMet),
+        verdict(memoryTargetMet(v)),
       ]);
     }
     for (const c of r.b3.cycle) {
-      const label = {
-        real: 'real activity',
-        'real-native': 'what-if: real + native Ed25519',
-        canned: 'canned activity',
-      }[c.mode];
       rows.push([
-        `B3 worker CPU per 1,000 refreshes, ${label}`,
+        `B3 worker CPU per 1,000 refreshes, ${CYCLE_LABELS[c.mode]}`,
         `${fmt(c.cpuSec, 2)} CPU s over ${c.refreshes} refreshes, scaled`,
         `**${fmt(c.cpuSecPer1000, 1)} CPU s**`,
         '—',
@@ -155,7 +171,7 @@ export function renderReport(r: RunRecord): string {
   out.push(productChangeMarkdown(r));
   out.push('');
   if (r.b1) {
-    out.push('## B1 — refresh cost: pooled adapter vs. a fresh client per refresh');
+    out.push('## B1 — refresh cost: pooled adapter (product) vs. a fresh client per refresh (stock SDK)');
     out.push('');
     out.push(b1Markdown(r.b1));
     out.push('');

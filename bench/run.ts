@@ -40,13 +40,16 @@ const HELP = `npm run bench -- [options]
   --b2-sizes <list>        fleet sizes (default 100,1000)
   --b2-servers <list>      default (startDevServer, batcherRPS 50) and/or lifted (default both)
   --b2-batcher-rps <n>     worker.batcherRPS of the lifted server (default 5000)
-  --b2-lifted-modes <l>    fleets on the lifted server: canned and/or real (default canned)
+  --b2-lifted-modes <l>    fleets on the lifted server: canned, real and/or real-sdk (default canned)
+  --b2-sdk-sizes <list>    sizes at which a real fleet with the SDK's Ed25519 also runs on the default
+                           server (default 100; "none" for none)
   --pkp-share <f>          share of PKP agents in the B2 and B3-cycle fleets (default 0.1)
   --b3-idle-agents <n>     cached idle agents for the memory figure (default 1000)
   --b3-cycle-agents <n>    short-TTL agents for history and CPU (default 20)
   --b3-refreshes <n>       refreshes the CPU figure is measured over (default 150)
   --b3-parts <list>        cycle (history + CPU) and/or memory (default both)
-  --b3-memory-variants <l> product, no-preload, preload-all, arena2 (default product)
+  --b3-memory-variants <l> product, no-preload, preload-all, arena2 (default product,arena2; arena2 =
+                           product + MALLOC_ARENA_MAX=2, as the Docker image runs it)
   --b3-heap-snapshots      also write heap snapshots of the memory worker's threads (run directory);
                            the memory figures of such a run include the snapshots' own cost
   --wait-idle <seconds>    first wait (up to this long) until others use ≤ 25% of the machine for 30 s
@@ -65,6 +68,7 @@ export interface RunOptions {
   b2Servers: ServerKind[];
   b2BatcherRps: number;
   b2LiftedModes: ActivityMode[];
+  b2SdkSizes: number[];
   pkpShare: number;
   b3IdleAgents: number;
   b3CycleAgents: number;
@@ -90,6 +94,7 @@ function parseOptions(argv: string[]): RunOptions | undefined {
       'b2-servers': { type: 'string' },
       'b2-batcher-rps': { type: 'string' },
       'b2-lifted-modes': { type: 'string' },
+      'b2-sdk-sizes': { type: 'string' },
       'pkp-share': { type: 'string' },
       'b3-idle-agents': { type: 'string' },
       'b3-cycle-agents': { type: 'string' },
@@ -127,10 +132,11 @@ function parseOptions(argv: string[]): RunOptions | undefined {
     if (s !== 'default' && s !== 'lifted') throw new Error(`--b2-servers: unknown ${s}`);
   const liftedModes = list(values['b2-lifted-modes'], 'canned');
   for (const m of liftedModes)
-    if (m !== 'canned' && m !== 'real') throw new Error(`--b2-lifted-modes: unknown ${m}`);
+    if (m !== 'canned' && m !== 'real' && m !== 'real-sdk')
+      throw new Error(`--b2-lifted-modes: unknown ${m}`);
   const b3Parts = new Set(list(values['b3-parts'], 'cycle,memory'));
   for (const p of b3Parts) if (p !== 'cycle' && p !== 'memory') throw new Error(`--b3-parts: unknown ${p}`);
-  const memoryVariants = list(values['b3-memory-variants'], 'product');
+  const memoryVariants = list(values['b3-memory-variants'], 'product,arena2');
   for (const v of memoryVariants) {
     if (!(v in MEMORY_VARIANTS)) throw new Error(`--b3-memory-variants: unknown ${v}`);
   }
@@ -147,6 +153,10 @@ function parseOptions(argv: string[]): RunOptions | undefined {
     b2Servers: servers as ServerKind[],
     b2BatcherRps: int('b2-batcher-rps', values['b2-batcher-rps'], 5_000, 1),
     b2LiftedModes: liftedModes as ActivityMode[],
+    b2SdkSizes:
+      values['b2-sdk-sizes'] === 'none'
+        ? []
+        : list(values['b2-sdk-sizes'], '100').map((s) => int('b2-sdk-sizes', s, 0, 1)),
     pkpShare,
     b3IdleAgents: int('b3-idle-agents', values['b3-idle-agents'], 1_000, 1),
     b3CycleAgents: int('b3-cycle-agents', values['b3-cycle-agents'], 20, 1),
@@ -248,6 +258,7 @@ async function main(): Promise<void> {
         batcherRps: options.b2BatcherRps,
         pkpShare: options.pkpShare,
         liftedModes: options.b2LiftedModes,
+        sdkSizes: options.b2SdkSizes,
       });
       record.load.B2 = w.report();
       console.log(b2Markdown(record.b2));

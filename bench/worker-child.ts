@@ -2,7 +2,9 @@
  * One session-keeper worker in a process of its own (child of bench/run.ts), so that its CPU time
  * and memory can be read without the orchestrator, the devnet or the Temporal server mixed in.
  *
- * mode "real": the project's worker (`createSessionWorker`: pooled Lit client, the mint activity).
+ * mode "real": the project's worker (`createSessionWorker`: pooled Lit client, the mint activity), with
+ * the Ed25519 backend of `ed25519` (default `native`, as the product ships; `sdk` keeps the SDK's own
+ * pure-JavaScript one, as SESSION_KEEPER_ED25519=sdk does). createSessionWorker installs it itself.
  * mode "canned": the same workflow bundle and worker options, but `mintSessionSigs` returns a
  * canned result at once (one real set of devnet sigs, re-stamped): the engine's own ceiling.
  *
@@ -11,13 +13,13 @@
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { activeEd25519, type Ed25519Backend } from '../src/activities/native-ed25519';
 import type { CustomNetworkConfig } from '../src/devnet/lit-config';
 import type { SessionActivities } from '../src/shared/activity-contract';
 import type { MintResult } from '../src/shared/types';
 import { createSessionWorker } from '../src/worker';
 import { announceReady, serveParent } from './ipc';
 import { signerEnv } from './keys';
-import { installNativeEd25519 } from './native-ed25519';
 
 export interface WorkerChildConfig {
   address: string;
@@ -33,8 +35,8 @@ export interface WorkerChildConfig {
   maxConcurrentWorkflowTasks: number;
   /** Attach to the worker's threads (inspector) so `gc` collects the workflow VM thread too. */
   inspectThreads?: boolean;
-  /** What-if, not the product: node:crypto's Ed25519 in the SDK (bench/native-ed25519.ts). */
-  nativeEd25519?: boolean;
+  /** Mode real: `createSessionWorker({ ed25519 })` (default `native`, the product's default). */
+  ed25519?: Ed25519Backend;
 }
 
 export interface ThreadHeap {
@@ -58,6 +60,8 @@ export interface WorkerChildStats {
   failureTypes: Record<string, number>;
   cachedWorkflows: number;
   state: string;
+  /** The Ed25519 implementation in place in this process (canned workers never mint). */
+  ed25519: Ed25519Backend;
 }
 
 /**
@@ -145,7 +149,6 @@ class ThreadInspector {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_WORKER ?? '') as WorkerChildConfig;
-  if (config.nativeEd25519 && !installNativeEd25519()) throw new Error('native Ed25519 self-check failed');
   const threads = config.inspectThreads ? new ThreadInspector() : undefined;
   await threads?.start();
   try {
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       networks: { custom: { devnet: config.network } },
       workflowBundle,
+      ed25519: config.ed25519 ?? 'native',
       maxCachedWorkflows: config.maxCachedWorkflows,
       maxConcurrentActivities: config.maxConcurrentActivities,
       maxConcurrentWorkflowTasks: config.maxConcurrentWorkflowTasks,
@@ -244,6 +248,7 @@ async function main(): Promise<void> {
           failureTypes,
           cachedWorkflows: status.numCachedWorkflows,
           state: worker.getState(),
+          ed25519: activeEd25519(),
         };
       },
       gc: async (): Promise<GcResult> => {
@@ -266,7 +271,7 @@ async function main(): Promise<void> {
       await connection.close().catch(() => undefined);
     },
   );
-  announceReady({ pid: process.pid });
+  announceReady({ pid: process.pid, ed25519: activeEd25519() });
 }
 
 main().catch((err) => {

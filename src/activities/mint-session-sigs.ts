@@ -75,7 +75,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export async function mintSessionSigs(req: MintRequest, deps: MintDeps): Promise<MintResult> {
-  const now = deps.now ?? Date.now;
   // Resolve everything local first: a bad key or resource must fail before any network call.
   const wallet = resolveSigner(req.signer, deps.signerEnvironment);
   const resourceAbilityRequests = toSdkResourceRequests(req.resourceAbilityRequests);

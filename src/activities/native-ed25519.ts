@@ -44,10 +44,37 @@ function publicKeyBytes(key: crypto.KeyObject): Uint8Array {
   return new Uint8Array(spki.subarray(SPKI_ED25519_HEADER));
 }
 
+/** The SDK's own implementation, as loaded (before any swap). */
+const sdkDetached = nacl.sign.detached;
+const sdkKeyPair = nacl.sign.keyPair;
+
+/**
+ * The SDK signs one session sig per node in a synchronous loop with the same session key, and
+ * building the key object costs ~15× the signature (BENCHMARKS.md, B1 step table). So the last key
+ * object is kept, and dropped in a microtask: it serves that loop and no longer.
+ */
+let lastKey: { secretKey: Buffer; key: crypto.KeyObject | undefined } | undefined;
+
+/**
+ * The key object for a tweetnacl secret key (seed ‖ public key), or undefined when its second half
+ * is not the seed's public key: tweetnacl hashes that half into the signature as given, OpenSSL
+ * derives it, so only the SDK's own code can reproduce such a signature.
+ */
+function signingKey(secretKey: Uint8Array): crypto.KeyObject | undefined {
+  const bytes = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength);
+  if (lastKey?.secretKey.equals(bytes)) return lastKey.key;
+  const candidate = privateKeyFromSeed(secretKey.subarray(0, 32));
+  const key = Buffer.from(publicKeyBytes(candidate)).equals(bytes.subarray(32)) ? candidate : undefined;
+  if (!lastKey) queueMicrotask(() => (lastKey = undefined));
+  lastKey = { secretKey: Buffer.from(bytes), key };
+  return key;
+}
+
 /** node:crypto's Ed25519 in tweetnacl's shapes. */
 export const nativeEd25519: Ed25519Impl = {
   detached(message, secretKey) {
-    return new Uint8Array(crypto.sign(null, message, privateKeyFromSeed(secretKey.subarray(0, 32))));
+    const key = signingKey(secretKey);
+    return key ? new Uint8Array(crypto.sign(null, message, key)) : sdkDetached(message, secretKey);
   },
   keyPairFromSeed(seed) {
     const publicKey = publicKeyBytes(privateKeyFromSeed(seed));
@@ -58,9 +85,6 @@ export const nativeEd25519: Ed25519Impl = {
   },
 };
 
-/** The SDK's own implementation, as loaded (before any swap). */
-const sdkDetached = nacl.sign.detached;
-const sdkKeyPair = nacl.sign.keyPair;
 export const sdkEd25519: Ed25519Impl = {
   detached: (message, secretKey) => sdkDetached(message, secretKey),
   keyPairFromSeed: (seed) => sdkKeyPair.fromSeed(seed),

@@ -28,6 +28,22 @@ test('node:crypto derives the same key pairs and signatures as the SDK (RFC 8032
   assert.equal(sameEd25519(sdkEd25519, nativeEd25519, seeds, messages), true);
 });
 
+test('signing with interleaved keys in one tick and across ticks never mixes them up', async () => {
+  const a = sdkEd25519.keyPairFromSeed(random(32)).secretKey;
+  const b = sdkEd25519.keyPairFromSeed(random(32)).secretKey;
+  const m = random(200);
+  for (const key of [a, a, b, a, b, b])
+    assert.deepEqual(nativeEd25519.detached(m, key), sdkEd25519.detached(m, key));
+  await Promise.resolve();
+  assert.deepEqual(nativeEd25519.detached(m, b), sdkEd25519.detached(m, b));
+  // tweetnacl hashes the secret key's second half as given: one that is not the seed's public key
+  // signs differently, and the native path must still give the SDK's bytes.
+  const c = Uint8Array.from(a);
+  c[40] ^= 1;
+  assert.deepEqual(nativeEd25519.detached(m, c), sdkEd25519.detached(m, c));
+  assert.notDeepEqual(nativeEd25519.detached(m, c), nativeEd25519.detached(m, a));
+});
+
 test('the self-check notices an implementation that differs in one byte, or throws', () => {
   const flipped: Ed25519Impl = {
     ...nativeEd25519,
