@@ -152,17 +152,6 @@ function b1Limits(b1: B1Result): string[] {
           '(elliptic, behind ethers 5)',
       );
     }
-    const nativeSig = b1.breakdown.find(
-      (b) => b.ed25519 === 'native' && !b.alternative && /session sig/.test(b.step),
-    );
-    const prepared = b1.breakdown.find((b) => b.alternative);
-    if (nativeSig && prepared) {
-      lifts.push(
-        `native Ed25519 makes a \`KeyObject\` from the seed for every signature (${fmt(nativeSig.cpuMs, 2)} ms per ` +
-          `signature against ${fmt(prepared.cpuMs, 2)} ms on a key object made once per session key, measured in the ` +
-          'step table; a product change not made here)',
-      );
-    }
     if (b1.ratios.pkp.median < 3) {
       lifts.push(
         "for PKP, the client's share is mostly the SDK combining and verifying the nodes' BLS shares in WebAssembly " +
@@ -321,7 +310,7 @@ function b2Limits(r: RunRecord): string[] {
       "machines with cores to spare beyond the Temporal server's — on this machine the devnet and the server take " +
       'the same cores (not measured)',
     'less Lit CPU per mint: the SDK re-parsing and re-verifying the SIWE the adapter has just signed, secp256k1 in ' +
-      'JavaScript, a `KeyObject` per Ed25519 signature, the BLS share combining of PKP mints (B1 step table, ' +
+      'JavaScript, the BLS share combining of PKP mints (B1 step table, ' +
       'bench/analysis.md; SDK or product changes, not measured)',
   );
   out.push(`- **What lifts it:** ${lifts.join('; ')}.`);
