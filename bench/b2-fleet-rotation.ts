@@ -355,19 +355,22 @@ export function b2Markdown(r: B2Result): string {
   }
   const reals = r.scenarios.filter((s) => s.mode === 'real' && s.server === 'default');
   const capped = reals.filter((s) => s.signalsSec > 0.8 * s.rotateSec);
+  const liftedReal = r.scenarios.some((s) => s.mode === 'real' && s.server === 'lifted');
   out.push(
     '',
-    capped.length
-      ? `The batch rate limit of the \`default\` server also held back real fleets here (${capped
-          .map(
-            (s) =>
-              `${s.size.toLocaleString('en-US')} agents: last signal at ${fmt(s.signalsSec, 1)} s of a ${fmt(s.rotateSec, 1)} s rotation`,
-          )
-          .join(
-            '; ',
-          )}): their ratio to the \`lifted\` ceiling understates them (\`--b2-lifted-modes canned,real\` ` +
+    liftedReal
+      ? 'Real fleets ran on both servers: each ratio compares a real and a canned fleet of the same size on the same server.'
+      : capped.length
+        ? `The batch rate limit of the \`default\` server also held back real fleets here (${capped
+            .map(
+              (s) =>
+                `${s.size.toLocaleString('en-US')} agents: last signal at ${fmt(s.signalsSec, 1)} s of a ${fmt(s.rotateSec, 1)} s rotation`,
+            )
+            .join(
+              '; ',
+            )}): their ratio to the \`lifted\` ceiling understates them (\`--b2-lifted-modes canned,real\` ` +
           'runs real fleets on the lifted server too).'
-      : 'A real fleet rotates below the batch rate limit (its signals are all delivered well before its mints are ' +
+        : 'A real fleet rotates below the batch rate limit (its signals are all delivered well before its mints are ' +
           'done, see "all signals delivered at" below), so one real run per size serves both ceilings.',
     '',
     'Details (seconds; CPU seconds are over the rotation window only):',

@@ -40,7 +40,7 @@ const HELP = `npm run bench -- [options]
   --b2-sizes <list>        fleet sizes (default 100,1000)
   --b2-servers <list>      default (startDevServer, batcherRPS 50) and/or lifted (default both)
   --b2-batcher-rps <n>     worker.batcherRPS of the lifted server (default 5000)
-  --b2-lifted-modes <l>    fleets on the lifted server: canned, real and/or real-sdk (default canned)
+  --b2-lifted-modes <l>    fleets on the lifted server: canned, real and/or real-sdk (default canned,real)
   --b2-sdk-sizes <list>    sizes at which a real fleet with the SDK's Ed25519 also runs on the default
                            server (default 100; "none" for none)
   --pkp-share <f>          share of PKP agents in the B2 and B3-cycle fleets (default 0.1)
@@ -130,7 +130,7 @@ function parseOptions(argv: string[]): RunOptions | undefined {
   const servers = list(values['b2-servers'], 'default,lifted');
   for (const s of servers)
     if (s !== 'default' && s !== 'lifted') throw new Error(`--b2-servers: unknown ${s}`);
-  const liftedModes = list(values['b2-lifted-modes'], 'canned');
+  const liftedModes = list(values['b2-lifted-modes'], 'canned,real');
   for (const m of liftedModes)
     if (m !== 'canned' && m !== 'real' && m !== 'real-sdk')
       throw new Error(`--b2-lifted-modes: unknown ${m}`);
