@@ -73,7 +73,15 @@ interface Entry {
   inUse: number;
   /** Replaced by a new client: disconnect as soon as `inUse` drops to 0. */
   retired: boolean;
+  /** A mint failed at the network level on this client: replace it when a new one can connect. */
+  suspect: boolean;
+  /** A new client connecting to take this one's place. */
+  replacing?: Promise<void>;
+  lastReplaceAttemptAt: number;
 }
+
+/** How often a suspect client's replacement is attempted while the network refuses a new connection. */
+const REPLACE_RETRY_MS = 5_000;
 
 /** A retired client still in use is disconnected after this anyway (mints time out long before). */
 const RETIRED_CLIENT_GRACE_MS = 120_000;
@@ -111,6 +119,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     }
     if (!entry.healthy) {
       await this.connect(entry, 'reconnect');
+    } else if (entry.suspect) {
+      entry = await this.replace(entry);
     } else if (this.shouldReprobe(entry)) {
       // Missing nodes may be back; a failed probe keeps the working connection.
       await this.connect(entry, 'reprobe').catch(() => undefined);
@@ -119,18 +129,43 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   }
 
   /**
-   * Drop the client after a network-level failure: the next `acquire` connects a new one. Mints
-   * still running on the old client finish on it (disconnecting it under them would fail every one
-   * of them for one bad round trip); it is disconnected when the last of them releases it.
+   * After a network-level failure: the next `acquire` connects a new client to take this one's
+   * place (make before break). While the network refuses a new connection (too few nodes answer
+   * the handshake) the old client keeps serving: an EOA mint needs no node once connected, and its
+   * sigs work as soon as the nodes are back. Mints still running on a replaced client finish on it
+   * (disconnecting it under them would fail every one of them for one bad round trip); it is
+   * disconnected when the last of them releases it.
    */
   invalidate(network: string): void {
     const entry = this.entries.get(network);
-    if (!entry || entry.connecting) return;
-    entry.healthy = false;
-    entry.retired = true;
-    this.entries.set(network, { ...this.createEntry(network), nodeUrls: entry.nodeUrls });
-    if (entry.inUse === 0) this.retire(entry);
-    else setTimeout(() => this.retire(entry), RETIRED_CLIENT_GRACE_MS).unref();
+    if (!entry || entry.connecting || !entry.healthy) return;
+    entry.suspect = true;
+  }
+
+  /** Connects a new client for a suspect one; returns the entry to use now (old one if that failed). */
+  private async replace(entry: Entry): Promise<Entry> {
+    const network = entry.target.name;
+    if (!entry.replacing && this.now() - entry.lastReplaceAttemptAt >= REPLACE_RETRY_MS) {
+      entry.lastReplaceAttemptAt = this.now();
+      const fresh = { ...this.createEntry(network), nodeUrls: entry.nodeUrls };
+      entry.replacing = this.connect(fresh, 'reconnect')
+        .then(() => {
+          if (this.closed || this.entries.get(network) !== entry) {
+            this.retire(fresh);
+            return;
+          }
+          this.entries.set(network, fresh);
+          entry.retired = true;
+          if (entry.inUse === 0) this.retire(entry);
+          else setTimeout(() => this.retire(entry), RETIRED_CLIENT_GRACE_MS).unref();
+        })
+        .catch(() => this.retire(fresh))
+        .finally(() => {
+          entry.replacing = undefined;
+        });
+    }
+    await entry.replacing;
+    return this.entries.get(network) ?? entry;
   }
 
   /**
@@ -187,6 +222,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       stakingContracts: new Set(),
       inUse: 0,
       retired: false,
+      suspect: false,
+      lastReplaceAttemptAt: 0,
     };
     installResilientHandshake(client, this.handshakeTimeoutMs, (report) => {
       entry.lastReport = report;
