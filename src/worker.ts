@@ -96,6 +96,9 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
   pool.on('nodeSetChanged', (change) => {
     void rotateOnNodeSetChange(change, opts.client, opts.nodeSetRotationSpreadMs ?? 10_000, logger);
   });
+  pool.on('recovered', ({ network }) => {
+    void retryWaitingAgents(network, opts.client, opts.nodeSetRotationSpreadMs ?? 10_000, logger);
+  });
   pool.startBackgroundProbe();
   const activities = createActivities({
     pool,
@@ -193,6 +196,45 @@ async function rotateOnNodeSetChange(
     logger.error(
       { network: change.network, err: (err as Error).message },
       'could not rotate agents after node set change',
+    );
+  }
+}
+
+/**
+ * Pure: the agents of a network that are waiting out a backoff after network failures (not the
+ * `failed` ones: a permanent error needs a person, not a retry).
+ */
+export function waitingAgentsQuery(network: string): string {
+  return `LitNetwork = "${network}" AND LitSessionState IN ("degraded", "expired")`;
+}
+
+/**
+ * The network answers again (a replacement client connected after failures): agents in backoff
+ * retry now instead of when their backoff ends, which can be minutes. Deduplicated across workers
+ * like the node-set rotation: one batch per network per minute.
+ */
+async function retryWaitingAgents(
+  network: string,
+  client: Client | undefined,
+  spreadMs: number,
+  logger: Logger,
+): Promise<void> {
+  if (!client) return;
+  try {
+    const jobId = await startFleetRotation(client, {
+      query: waitingAgentsQuery(network),
+      spreadMs,
+      reason: 'lit-network-recovered',
+      // Chosen by a visibility query: an agent that recovered by itself since must not mint again.
+      onlyIfStates: ['degraded', 'expired'],
+      jobId: `recovered-${network}-${Math.floor(Date.now() / NODE_SET_JOB_WINDOW_MS)}`,
+    });
+    logger.info({ network, jobId }, 'lit network answers again; agents in backoff retry now');
+  } catch (err) {
+    if (grpcCode(err) === GRPC.ALREADY_EXISTS) return;
+    logger.error(
+      { network, err: (err as Error).message },
+      'could not signal agents after the network recovered',
     );
   }
 }

@@ -46,6 +46,8 @@ export interface LitClientPoolOptions {
   handshakeTimeoutMs?: number;
   /** How often to retry the handshake with nodes that did not answer. */
   reprobeIntervalMs?: number;
+  /** How often to try replacing a client after network-level failures (default 5 s). */
+  replaceRetryMs?: number;
   /** Makes the client; tests inject counting factories. */
   createClient?: (config: LitNodeClientConfig) => LitNodeClientNodeJs;
   now?: () => number;
@@ -81,13 +83,15 @@ interface Entry {
 }
 
 /** How often a suspect client's replacement is attempted while the network refuses a new connection. */
-const REPLACE_RETRY_MS = 5_000;
+const DEFAULT_REPLACE_RETRY_MS = 5_000;
 
 /** A retired client still in use is disconnected after this anyway (mints time out long before). */
 const RETIRED_CLIENT_GRACE_MS = 120_000;
 
 interface PoolEvents {
   nodeSetChanged: [NodeSetChange];
+  /** A suspect client was replaced by one that connected: the network answers again. */
+  recovered: [{ network: string; nodeUrls: string[] }];
   connected: [{ network: string; nodeUrls: string[]; failed: number }];
 }
 
@@ -145,7 +149,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   /** Connects a new client for a suspect one; returns the entry to use now (old one if that failed). */
   private async replace(entry: Entry): Promise<Entry> {
     const network = entry.target.name;
-    if (!entry.replacing && this.now() - entry.lastReplaceAttemptAt >= REPLACE_RETRY_MS) {
+    const retryMs = this.opts.replaceRetryMs ?? DEFAULT_REPLACE_RETRY_MS;
+    if (!entry.replacing && this.now() - entry.lastReplaceAttemptAt >= retryMs) {
       entry.lastReplaceAttemptAt = this.now();
       const fresh = { ...this.createEntry(network), nodeUrls: entry.nodeUrls };
       entry.replacing = this.connect(fresh, 'reconnect')
@@ -155,6 +160,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
             return;
           }
           this.entries.set(network, fresh);
+          this.emit('recovered', { network, nodeUrls: [...fresh.nodeUrls] });
           entry.retired = true;
           if (entry.inUse === 0) this.retire(entry);
           else setTimeout(() => this.retire(entry), RETIRED_CLIENT_GRACE_MS).unref();
@@ -177,7 +183,9 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     this.probeTimer = setInterval(
       () => {
         for (const entry of this.entries.values()) {
-          if (entry.healthy && !entry.connecting && this.shouldReprobe(entry)) {
+          // A suspect client is replaced here too, so the network's recovery is noticed without a mint.
+          if (entry.healthy && entry.suspect) void this.replace(entry).catch(() => undefined);
+          else if (entry.healthy && !entry.connecting && this.shouldReprobe(entry)) {
             void this.connect(entry, 'reprobe').catch(() => undefined);
           }
         }

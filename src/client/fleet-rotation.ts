@@ -11,7 +11,7 @@ import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import { rotateSignal } from '../shared/messages';
 import { WORKFLOW_TYPE } from '../shared/names';
-import type { RotateRequest } from '../shared/types';
+import type { RotateRequest, SessionState } from '../shared/types';
 import { OperationTimeoutError } from './errors';
 
 export interface FleetRotationOptions {
@@ -22,6 +22,8 @@ export interface FleetRotationOptions {
   /** Each workflow waits a random delay up to this long before minting, so nodes are not hit at once. */
   spreadMs?: number;
   reason?: string;
+  /** Each agent rotates only if it is in one of these states when its signal arrives. */
+  onlyIfStates?: SessionState[];
   /** Supply for idempotency: a second start with the same id is rejected by the server. */
   jobId?: string;
   identity?: string;
@@ -47,6 +49,7 @@ export async function startFleetRotation(client: Client, opts: FleetRotationOpti
   const jobId = opts.jobId ?? `rotate-${randomUUID()}`;
   const input: RotateRequest = { reason: opts.reason ?? 'fleet rotation' };
   if (opts.spreadMs) input.spreadMs = opts.spreadMs;
+  if (opts.onlyIfStates?.length) input.onlyIfStates = opts.onlyIfStates;
   const payloads = await encodeToPayloads(client.options.loadedDataConverter, input);
   await client.workflowService.startBatchOperation({
     namespace: client.options.namespace,

@@ -96,6 +96,11 @@ export interface RotateRequest {
   reason?: string;
   /** Wait a random delay in [0, spreadMs) before minting, so a fleet does not hit Lit at once. */
   spreadMs?: number;
+  /**
+   * Rotate only an agent that is in one of these states when the request arrives: a batch chosen
+   * by a visibility query (e.g. agents in backoff) must not re-mint for one that recovered since.
+   */
+  onlyIfStates?: SessionState[];
 }
 
 /** Input of the mint activity: the spec minus anything the activity does not need. No secrets. */

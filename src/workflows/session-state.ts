@@ -173,6 +173,9 @@ export class AgentSession {
    * the pending rotation forward to now. So a fleet-wide rotate with a spread stays spread out.
    */
   requestRotation(req?: RotateRequest): number {
+    // Signals cannot be refused, so a malformed list is ignored rather than trusted.
+    const only = Array.isArray(req?.onlyIfStates) ? req.onlyIfStates : [];
+    if (only.length && !only.includes(this.state)) return this.attemptSeq;
     const now = this.now();
     const spread = validSpread(req?.spreadMs);
     if (this.pending) {

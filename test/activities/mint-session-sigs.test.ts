@@ -81,6 +81,7 @@ function newPool(handshakeTimeoutMs = 1_000) {
     resolveNetwork: (name) => resolveNetworkTarget(name, { custom: { devnet: devnet.networkConfig() } }),
     handshakeTimeoutMs,
     reprobeIntervalMs: 0,
+    replaceRetryMs: 0,
   });
   activities = createActivities({ pool, signerEnvironment, mintTimeoutMs: 5_000 });
 }
@@ -187,9 +188,16 @@ describe('mintSessionSigs against the devnet', () => {
     assert.equal(eoaSigs.nodeUrls.length, nodes);
     const retry = await failureOf(activities.mintSessionSigs(pkp()));
     assert.equal(retry.type, 'NotEnoughNodes');
-    // When the nodes are back, the sigs minted during the outage work at once.
+    // When the nodes are back, the sigs minted during the outage work at once, and the next mint
+    // connects the replacement and announces the recovery (the worker then retries agents in backoff).
     await devnet.clearFaults();
     assert.equal(await decrypts(eoaSigs.sessionSigs, wallet.address), true);
+    const recovered = once(pool, 'recovered') as Promise<[{ network: string; nodeUrls: string[] }]>;
+    const after = await activities.mintSessionSigs(pkp());
+    const [event] = await recovered;
+    assert.equal(event.network, 'devnet');
+    assert.equal(event.nodeUrls.length, nodes);
+    assert.equal(after.nodeUrls.length, nodes);
   });
 
   test('a suspect client is replaced as soon as a new one connects', async () => {

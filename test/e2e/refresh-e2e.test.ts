@@ -5,7 +5,9 @@
  *   and the new sigs work too;
  * - the raw history holds no sig, signed message or private key when a codec key is configured, and
  *   decodes to the real values with the codec; without a key it still holds no private key;
- * - codec key rotation: an agent started under key A keeps answering after B becomes the encrypting key.
+ * - codec key rotation: an agent started under key A keeps answering after B becomes the encrypting key;
+ * - two of three nodes down: a PKP agent goes degraded and backs off; when the nodes answer again
+ *   the worker's batch signal makes it retry at once instead of when its backoff timer fires.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -255,5 +257,73 @@ describe('end to end: dev server + worker + real Lit SDK + devnet', () => {
     assert.ok(await decrypts(status!.sessionSigs, eoaWallet.address));
     // A client that only knows A cannot read what B encrypted: rotation really changed the key.
     await assert.rejects(encrypted.getStatus('e2e-eoa'));
+  });
+
+  test('when the network answers again, an agent in backoff retries at once (worker batch signal)', async () => {
+    const taskQueue = 'e2e-recovery';
+    const worker = await createSessionWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      networks: { custom: { devnet: devnet.networkConfig() } },
+      client: env.client,
+      signerEnvironment: { env: signerEnv, readFile: noFiles },
+      handshakeTimeoutMs: 500,
+      reprobeIntervalMs: 2_000, // the background probe (every 1 s) notices the recovery
+      nodeSetRotationSpreadMs: 0,
+    });
+    workers.push({ worker, running: worker.run() });
+    const k = await keeper(undefined, taskQueue);
+    const agentId = 'e2e-recover';
+    await k.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:E2E_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+    });
+    const first = await untilStatus(k, agentId, (s) => s.state === 'fresh');
+    await devnet.setFault(0, 'down');
+    await devnet.setFault(1, 'down');
+    try {
+      await k.rotate(agentId);
+      // Wait until the agent backs off for a while: its next attempt at least 8 s away.
+      const waiting = await untilStatus(
+        k,
+        agentId,
+        (s) => s.state === 'degraded' && Date.parse(s.refreshAt ?? '') - Date.now() > 8_000,
+        90_000,
+      );
+      assert.equal(waiting.lastError?.type, 'NotEnoughNodes');
+    } finally {
+      await devnet.clearFaults();
+    }
+    const recovered = await untilStatus(
+      k,
+      agentId,
+      (s) => s.state === 'fresh' && s.generation > first.generation,
+    );
+    assert.ok(await decrypts(recovered.sessionSigs, pkp.ethAddress));
+    // The retry came from the worker's signal, not from the backoff timer: the signal, then the
+    // mint, with no timer firing in between.
+    const { events } = await rawHistory(agentId);
+    const type = (e: temporal.api.history.v1.IHistoryEvent) =>
+      temporal.api.enums.v1.EventType[e.eventType ?? 0];
+    const signalAt = events.findIndex((e) => {
+      const input = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+      return (
+        input &&
+        defaultPayloadConverter.fromPayload<{ reason?: string }>(input as Payload).reason ===
+          'lit-network-recovered'
+      );
+    });
+    assert.ok(signalAt > 0, 'the worker signalled the agent when the network recovered');
+    const nextMint = events.findIndex(
+      (e, i) => i > signalAt && type(e) === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+    );
+    assert.ok(nextMint > signalAt);
+    assert.ok(
+      !events.slice(signalAt, nextMint).some((e) => type(e) === 'EVENT_TYPE_TIMER_FIRED'),
+      'no backoff timer fired between the signal and the retry',
+    );
   });
 });

@@ -41,6 +41,26 @@ function minted(clock = new FakeClock()) {
 }
 
 describe('AgentSession', () => {
+  it('a rotation limited to some states skips an agent in another state; malformed limits are ignored', () => {
+    const { s } = minted();
+    assert.equal(s.state, 'fresh');
+    s.requestRotation({ reason: 'lit-network-recovered', onlyIfStates: ['degraded', 'expired'] });
+    assert.ok(!s.mintDue(), 'a fresh agent does not mint for a retry meant for agents in backoff');
+    s.requestRotation({ onlyIfStates: 'degraded' as never });
+    assert.ok(s.mintDue(), 'a malformed limit does not block a rotation');
+  });
+
+  it('a rotation limited to degraded/expired rotates an agent in backoff at once', () => {
+    const { s, clock } = minted();
+    s.beginAttempt();
+    s.failed({ kind: 'transient', type: 'NotEnoughNodes', message: 'down' });
+    assert.equal(s.state, 'degraded');
+    assert.ok(!s.mintDue(), 'waiting out its backoff');
+    clock.t += 10;
+    s.requestRotation({ onlyIfStates: ['degraded', 'expired'] });
+    assert.ok(s.mintDue());
+  });
+
   it('a fired timer counts even when the workflow clock lags behind its deadline', () => {
     const { s, clock } = minted();
     const wakeAt = s.nextWakeAt()!;
