@@ -323,7 +323,12 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
  * the SDK's earlier contract keeps polling the chain forever (and keeps the process alive).
  */
 async function disconnectFully(client: LitNodeClientNodeJs, entry: Entry): Promise<void> {
+  // An epoch change makes the SDK reconnect by itself; a reconnect still running would re-arm its
+  // Staking listener after we stopped it, and that contract would poll the chain forever.
+  const sdk = client as any;
+  await sdk._connectingPromise?.catch?.(() => undefined);
   await client.disconnect().catch(() => undefined);
+  if (sdk._stakingContract) entry.stakingContracts.add(sdk._stakingContract);
   for (const contract of entry.stakingContracts) contract.removeAllListeners();
   entry.stakingContracts.clear();
 }
