@@ -20,6 +20,7 @@ import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import { nacl } from '@lit-protocol/nacl';
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
+import { disposeLitClient } from '../src/activities/lit-client-lifecycle';
 import {
   activeEd25519,
   type Ed25519Backend,
@@ -254,7 +255,7 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
       expectNodes(Object.keys(sigs).length);
     } finally {
       // Not timed: a naive caller may leave it to the garbage collector; this one cleans up.
-      await client.disconnect();
+      await disposeLitClient(client);
     }
     return { ms };
   };

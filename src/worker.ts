@@ -15,7 +15,7 @@ import { resolveNetworkTarget } from './activities/network-targets';
 import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './activities/nonce-source';
 import type { SignerEnvironment } from './activities/signer-reference';
 import { GRPC, grpcCode } from './client/errors';
-import { startFleetRotation } from './client/fleet-rotation';
+import { type FleetRotationOptions, startFleetRotation } from './client/fleet-rotation';
 import { setupPayloadEncryption } from './codec/data-converter';
 import { startFleetCollector } from './observability/fleet-collector';
 import { type OperatorEndpoint, startOperatorEndpoint } from './observability/http-endpoint';
@@ -182,22 +182,21 @@ async function rotateOnNodeSetChange(
     .update([...change.after].sort().join(','))
     .digest('hex')
     .slice(0, 16);
-  try {
-    const jobId = await startFleetRotation(client, {
+  await startSharedRotation(
+    client,
+    {
       query: `LitNetwork = "${change.network}"`,
       spreadMs,
       reason: 'validator-set-changed',
       jobId: `node-set-${change.network}-${digest}-${Math.floor(Date.now() / NODE_SET_JOB_WINDOW_MS)}`,
-    });
-    logger.info({ network: change.network, jobId, added }, 'rotating agents for the new node set');
-  } catch (err) {
-    // Another worker started it ("6 ALREADY_EXISTS: Workflow execution is already running").
-    if (grpcCode(err) === GRPC.ALREADY_EXISTS) return;
-    logger.error(
-      { network: change.network, err: (err as Error).message },
-      'could not rotate agents after node set change',
-    );
-  }
+    },
+    logger,
+    { network: change.network, added },
+    {
+      started: 'rotating agents for the new node set',
+      failed: 'could not rotate agents after node set change',
+    },
+  );
 }
 
 /**
@@ -220,22 +219,42 @@ async function retryWaitingAgents(
   logger: Logger,
 ): Promise<void> {
   if (!client) return;
-  try {
-    const jobId = await startFleetRotation(client, {
+  await startSharedRotation(
+    client,
+    {
       query: waitingAgentsQuery(network),
       spreadMs,
       reason: 'lit-network-recovered',
       // Chosen by a visibility query: an agent that recovered by itself since must not mint again.
       onlyIfStates: ['degraded', 'expired'],
       jobId: `recovered-${network}-${Math.floor(Date.now() / NODE_SET_JOB_WINDOW_MS)}`,
-    });
-    logger.info({ network, jobId }, 'lit network answers again; agents in backoff retry now');
+    },
+    logger,
+    { network },
+    {
+      started: 'lit network answers again; agents in backoff retry now',
+      failed: 'could not signal agents after the network recovered',
+    },
+  );
+}
+
+/**
+ * Every worker sees the same network event and tries the same batch job: the job id lets one of
+ * them start it, and the others' ALREADY_EXISTS is the expected outcome, not an error.
+ */
+async function startSharedRotation(
+  client: Client,
+  options: FleetRotationOptions & { jobId: string },
+  logger: Logger,
+  context: Record<string, unknown>,
+  messages: { started: string; failed: string },
+): Promise<void> {
+  try {
+    const jobId = await startFleetRotation(client, options);
+    logger.info({ ...context, jobId }, messages.started);
   } catch (err) {
     if (grpcCode(err) === GRPC.ALREADY_EXISTS) return;
-    logger.error(
-      { network, err: (err as Error).message },
-      'could not signal agents after the network recovered',
-    );
+    logger.error({ ...context, err: (err as Error).message }, messages.failed);
   }
 }
 

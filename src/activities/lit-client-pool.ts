@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { LitNodeClientConfig } from '@lit-protocol/types';
 import { TypedActivityError } from './error-classification';
+import { disposeLitClient, trackStakingListeners } from './lit-client-lifecycle';
 import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
 import { silenceExpectedSdkNoise } from './sdk-console-noise';
 
@@ -70,7 +71,6 @@ interface Entry {
   lastReport?: HandshakeReport;
   nodeUrls: string[];
   /** Every Staking contract instance the SDK created: it leaks their event polling otherwise. */
-  stakingContracts: Set<{ removeAllListeners(): unknown }>;
   /** Mints holding this client now. */
   inUse: number;
   /** Replaced by a new client: disconnect as soon as `inUse` drops to 0. */
@@ -205,7 +205,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       all.map(async (e) => {
         e.closing = true;
         await e.connecting?.catch(() => undefined);
-        await disconnectFully(e.client, e);
+        await disposeLitClient(e.client);
       }),
     );
   }
@@ -216,9 +216,11 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
 
   private createEntry(network: string): Entry {
     const target = this.opts.resolveNetwork(network);
-    const client = this.opts.createClient
-      ? this.opts.createClient(target.clientConfig)
-      : new LitNodeClientNodeJs(target.clientConfig);
+    const client = trackStakingListeners(
+      this.opts.createClient
+        ? this.opts.createClient(target.clientConfig)
+        : new LitNodeClientNodeJs(target.clientConfig),
+    );
     target.prepare?.(client);
     const entry: Entry = {
       target,
@@ -227,7 +229,6 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       closing: false,
       lastProbeAt: 0,
       nodeUrls: [],
-      stakingContracts: new Set(),
       inUse: 0,
       retired: false,
       suspect: false,
@@ -264,8 +265,6 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   }
 
   private recordNodes(entry: Entry, reason: NodeSetChange['reason']): void {
-    const contract = (entry.client as any)._stakingContract;
-    if (contract) entry.stakingContracts.add(contract);
     const after = [...entry.client.connectedNodes];
     const before = entry.nodeUrls;
     entry.nodeUrls = after;
@@ -292,7 +291,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   private retire(entry: Entry): void {
     if (entry.closing) return;
     entry.closing = true;
-    void disconnectFully(entry.client, entry);
+    void disposeLitClient(entry.client);
   }
 
   private snapshot(entry: Entry): PooledClient {
@@ -316,21 +315,6 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       blockIndexerUrl: entry.target.blockIndexerUrl,
     };
   }
-}
-
-/**
- * `disconnect()` only stops the listener of the latest Staking contract; after an epoch reconnect
- * the SDK's earlier contract keeps polling the chain forever (and keeps the process alive).
- */
-async function disconnectFully(client: LitNodeClientNodeJs, entry: Entry): Promise<void> {
-  // An epoch change makes the SDK reconnect by itself; a reconnect still running would re-arm its
-  // Staking listener after we stopped it, and that contract would poll the chain forever.
-  const sdk = client as any;
-  await sdk._connectingPromise?.catch?.(() => undefined);
-  await client.disconnect().catch(() => undefined);
-  if (sdk._stakingContract) entry.stakingContracts.add(sdk._stakingContract);
-  for (const contract of entry.stakingContracts) contract.removeAllListeners();
-  entry.stakingContracts.clear();
 }
 
 function sameSet(a: string[], b: string[]): boolean {

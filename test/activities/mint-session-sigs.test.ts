@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ethers } from 'ethers';
 import { createActivities, shouldReconnect } from '../../src/activities';
 import { TypedActivityError } from '../../src/activities/error-classification';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { LitClientPool, type NodeSetChange } from '../../src/activities/lit-client-pool';
 import { resolveNetworkTarget } from '../../src/activities/network-targets';
 import { type Devnet, type NodeRequestEvent, startDevnet } from '../../src/devnet';
@@ -72,7 +73,7 @@ async function decrypts(sigs: Record<string, any>, address: string): Promise<boo
     const encrypted = await encryptFor(client, address, 'hello agent');
     return (await decryptWith(client, sigs, encrypted)) === 'hello agent';
   } finally {
-    await client.disconnect();
+    await disposeLitClient(client);
   }
 }
 
@@ -278,6 +279,45 @@ describe('mintSessionSigs against the devnet', () => {
     const result = await activities.mintSessionSigs(eoa());
     assert.ok(result.nodeUrls.includes(change.addedNodeUrl));
     assert.equal(result.nodeUrls.length, 4);
+  });
+
+  test('a client closed while the SDK is reacting to an epoch change stays closed: no Staking listener left polling', async () => {
+    const lease = await pool.acquire('devnet');
+    lease.release();
+    const sdk = lease.client as any;
+    // Hold the SDK's own epoch handler after it noticed the new epoch and before it reconnects.
+    let reached!: () => void;
+    const handlerWaiting = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const readValidators = sdk._getValidatorData.bind(sdk);
+    sdk._getValidatorData = async () => {
+      reached();
+      await gate;
+      return readValidators();
+    };
+    let handled: Promise<void> | undefined;
+    const handle = sdk._handleStakingContractStateChange.bind(sdk);
+    sdk._handleStakingContractStateChange = (state: number) => {
+      handled = handle(state);
+      return handled;
+    };
+    try {
+      await devnet.advanceEpoch();
+      await handlerWaiting;
+      await pool.close();
+      open();
+      await handled;
+      assert.equal(sdk._stakingContractListener, null, 'the epoch handler re-armed a Staking listener');
+      assert.equal(sdk.ready, false, 'the epoch handler reconnected a closed client');
+      assert.equal(sdk._stakingContract?.provider?.polling ?? false, false, 'a Staking provider still polls');
+    } finally {
+      sdk._stakingContract?.removeAllListeners(); // so a failure here does not also hang the file
+    }
   });
 
   test('a retired client keeps serving the mints still running on it, then is disconnected', async () => {

@@ -23,6 +23,7 @@ import type { NodeRequestEvent } from '../../src/devnet';
 import { workflowIdFor } from '../../src/shared/names';
 import { LitSessionGeneration } from '../../src/shared/search-attributes';
 import { WORKFLOW_PRELOAD_MODULES } from '../../src/worker';
+import { until } from '../polling';
 import {
   BLOCK_TIME_MS,
   type ChaosEnv,
@@ -31,7 +32,6 @@ import {
   POLICY,
   RENEW_BEFORE_MS,
   SESSION_TTL_MS,
-  until,
 } from './harness';
 import {
   auditNetworkMints,

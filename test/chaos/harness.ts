@@ -20,6 +20,7 @@ import type { AgentSpecInput } from '../../src/shared/agent-spec';
 import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../../src/shared/names';
 import type { RefreshPolicy, SessionStatus } from '../../src/shared/types';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server';
+import { until } from '../polling';
 import { type HistoryEventSummary, type LogRecord, parseLog, type SigningRecord } from './metrics';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -61,31 +62,6 @@ export interface WorkerProcess {
   logFile: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive(): boolean;
-}
-
-/** Polls `probe` until it returns something other than undefined; throws after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  opts: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
-): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${opts.timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message ?? last})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
-  }
 }
 
 /** Every child process the suite started, killed when this process exits however it exits. */

@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { installResilientHandshake } from '../../src/activities/resilient-handshake';
 import type { SessionSigsMap, SessionStatus } from '../../src/shared/types';
 import { decryptWith, encryptFor, newClient, type SessionSigs } from '../devnet/helpers';
@@ -79,7 +80,7 @@ export class Monitor {
     console.log = this.consoleLog;
     this.out.end();
     for (const c of this.clients.values()) {
-      await c.then((client) => client.disconnect()).catch(() => undefined);
+      await c.then((client) => disposeLitClient(client)).catch(() => undefined);
     }
   }
 

@@ -12,6 +12,7 @@ import type { AccessControlConditions } from '@lit-protocol/types';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
+import { disposeLitClient, trackStakingListeners } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { setupPayloadEncryption } from '../../src/codec/data-converter';
 import { type Devnet, startDevnet } from '../../src/devnet';
@@ -27,6 +28,7 @@ import {
 import type { SessionSigsMap } from '../../src/shared/types';
 import { executableOption } from '../../src/temporal/binaries';
 import { createSessionWorker, type SessionWorker } from '../../src/worker';
+import { until as poll } from '../polling';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'bin', 'session-keeper.js');
@@ -124,13 +126,13 @@ export async function startHarness(opts: { withWorker?: boolean } = {}): Promise
     async lit() {
       if (!lit) {
         const setup = litNodeClientConfigFor(devnet.networkConfig());
-        lit = setup.applyTo(new LitNodeClientNodeJs(setup.config));
+        lit = trackStakingListeners(setup.applyTo(new LitNodeClientNodeJs(setup.config)));
         await lit.connect();
       }
       return lit;
     },
     async close() {
-      await lit?.disconnect().catch(() => undefined);
+      if (lit) await disposeLitClient(lit);
       worker?.shutdown();
       await running?.catch(() => undefined);
       await keeper.close().catch(() => undefined);
@@ -183,29 +185,14 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_0
   });
 }
 
-/** Polls `probe` until it returns a non-undefined value; fails after `timeoutMs` with `what`. */
-export async function until<T>(
+/** `until` of ../polling with positional time limits, as the client tests call it. */
+export function until<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 60_000,
   intervalMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return poll(what, probe, { timeoutMs, intervalMs });
 }
 
 export function userAddressCondition(address: string): AccessControlConditions {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ethers } from 'ethers';
 import { createActivities } from '../../src/activities';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { LitClientPool } from '../../src/activities/lit-client-pool';
 import { resolveNetworkTarget } from '../../src/activities/network-targets';
 import { type Devnet, DevnetStateError, loadDevnetState, startDevnet } from '../../src/devnet';
@@ -135,7 +136,7 @@ describe('devnet state file', () => {
         assert.equal(await decryptWith(client, sigs, encrypted), 'still the same network');
       }
     } finally {
-      await client.disconnect();
+      await disposeLitClient(client);
     }
   });
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { connected, eoaSessionSigs, ethers, pkpSessionSigs } from './helpers';
 
@@ -27,7 +28,7 @@ test(`median of connect + EOA sigs + PKP sigs over ${RUNS} runs`, async (t) => {
       await eoaSessionSigs(client, wallet);
       await pkpSessionSigs(client, wallet, pkp.publicKey);
     } finally {
-      await client.disconnect();
+      await disposeLitClient(client);
     }
     times.push(performance.now() - started);
   }

@@ -13,6 +13,7 @@ import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { AccessControlConditions } from '@lit-protocol/types';
 import { ed25519 } from '@noble/curves/ed25519';
 import { ethers } from 'ethers';
+import { trackStakingListeners } from '../../src/activities/lit-client-lifecycle';
 import { type CustomNetworkConfig, litNodeClientConfigFor } from '../../src/devnet/lit-config';
 
 export type SessionSigs = Record<
@@ -32,7 +33,7 @@ export function newClient(
   overrides: { connectTimeout?: number } = {},
 ): LitNodeClientNodeJs {
   const setup = litNodeClientConfigFor(network, overrides);
-  return setup.applyTo(new LitNodeClientNodeJs(setup.config));
+  return trackStakingListeners(setup.applyTo(new LitNodeClientNodeJs(setup.config)));
 }
 
 export async function connected(

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import {
   decryptWith,
@@ -26,7 +27,7 @@ before(async () => {
   devnet = await startDevnet({ blockTimeMs: 200 });
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.disconnect()));
+  await Promise.all(clients.splice(0).map((c) => disposeLitClient(c)));
   await devnet.clearFaults();
 });
 after(() => devnet.close());
@@ -193,7 +194,7 @@ describe('epoch change', () => {
     const firstContract = (c as any)._stakingContract;
     // SDK leak: the reconnect makes a new Staking contract object but keeps the listener on this
     // one, and disconnect() then unsubscribes the new one, so this one would poll forever.
-    t.after(() => firstContract.removeAllListeners());
+    t.after(() => firstContract.removeAllListeners()); // if an assertion below fails first
     // The SDK polls the chain for StateChanged every 4 s (ethers' default); poll faster here.
     firstContract.provider.pollingInterval = 100;
     const oldSigs = await eoaSessionSigs(c, alice);
@@ -216,5 +217,12 @@ describe('epoch change', () => {
     assert.equal(await decryptWith(c, newSigs, encrypted), 'across epochs');
     const added = devnet.stats().nodes.find((n) => n.url === change.addedNodeUrl);
     assert.ok(added && added.successes.encryption_sign >= 1, 'the new node holds a working key share');
+
+    // disconnect() alone leaves the first contract's listener polling; disposeLitClient stops it.
+    await c.disconnect();
+    assert.equal(firstContract.listenerCount('StateChanged'), 1, 'the SDK leak this works around');
+    await disposeLitClient(c);
+    assert.equal(firstContract.listenerCount('StateChanged'), 0);
+    assert.equal(firstContract.provider.polling, false);
   });
 });

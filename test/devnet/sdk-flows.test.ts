@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import {
   connected,
@@ -32,7 +33,7 @@ before(async () => {
   client = await connected(devnet.networkConfig());
 });
 after(async () => {
-  await client?.disconnect();
+  if (client) await disposeLitClient(client);
   await devnet?.close();
 });
 

@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { METADATA_KEY_ID } from '../../src/codec/aes-gcm-codec';
 import { buildDataConverter } from '../../src/codec/data-converter';
@@ -103,7 +104,7 @@ async function decrypts(sigs: SessionStatus['sessionSigs'], address: string): Pr
     const encrypted = await encryptFor(lit, address, 'for the agent');
     return (await decryptWith(lit, sigs as any, encrypted)) === 'for the agent';
   } finally {
-    await lit.disconnect();
+    await disposeLitClient(lit);
   }
 }
 
