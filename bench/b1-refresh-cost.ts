@@ -3,9 +3,10 @@
  *
  * - pooled (the product): the project's Lit adapter (`createActivities(...).mintSessionSigs` on the
  *   pooled, already connected client) with native Ed25519 installed as `createSessionWorker` does it
- *   (`useNativeEd25519()`), in a child process (bench/pooled-child.ts);
- * - pooled, SDK Ed25519: the same adapter in another child process that keeps the SDK's own
- *   pure-JavaScript Ed25519 (SESSION_KEEPER_ED25519=sdk);
+ *   (`useNativeEd25519()`) and the SDK's re-check of our own signature skipped, in a child process
+ *   (bench/pooled-child.ts);
+ * - pooled, stock SDK: the same adapter and pool in another child process that keeps the SDK's own
+ *   pure-JavaScript Ed25519 and its re-check (what pooling alone gives);
  * - naive: the stock SDK flow the Lit docs show (a fresh `LitNodeClient`, `connect()`, then
  *   `getSessionSigs` / `getPkpSessionSigs`; disconnected after each refresh) in this process, which
  *   never installs the swap (checked before every naive refresh).
@@ -46,7 +47,7 @@ type Mode = 'eoa' | 'pkp';
 
 export const FLOW_LABELS: Record<Flow, string> = {
   pooled: 'pooled (product, native Ed25519)',
-  'pooled-sdk': 'pooled, SDK Ed25519',
+  'pooled-sdk': 'pooled, stock SDK',
   naive: 'naive (stock SDK)',
 };
 
@@ -101,16 +102,21 @@ export interface BreakdownRow {
   cpuMs: number;
   /** Calls per EOA refresh. */
   perRefresh: number;
-  /** Only the flows with this Ed25519 backend run the step; absent: every flow does. */
-  ed25519?: Ed25519Backend;
+  /**
+   * Only the flows with this setup run the step; absent: every flow does. `product`: native Ed25519
+   * and no re-check of our own signature; `stock`: the SDK's Ed25519 and re-check (pooled-sdk, naive).
+   */
+  setup?: Setup;
   /** Measured for comparison, run by no flow (excluded from the sums). */
   alternative?: boolean;
 }
 
+export type Setup = 'product' | 'stock';
+
 interface BreakdownStep {
   step: string;
   perRefresh: number;
-  ed25519?: Ed25519Backend;
+  setup?: Setup;
   alternative?: boolean;
   run: () => unknown;
   samples: number[];
@@ -143,7 +149,7 @@ function breakdownSteps(
     step({
       step: "session key pair: node:crypto (`nativeEd25519.keyPairFromSeed`, what the product's `generateSessionKeyPair` runs)",
       perRefresh: 1,
-      ed25519: 'native',
+      setup: 'product',
       run: () => nativeEd25519.keyPairFromSeed(new Uint8Array(crypto.randomBytes(32))),
     }),
     step({
@@ -151,7 +157,7 @@ function breakdownSteps(
         "every node's session sig of one refresh: node:crypto (`nativeEd25519.detached` once per node in one " +
         'loop, as the SDK calls it: one key object per session key)',
       perRefresh: 1,
-      ed25519: 'native',
+      setup: 'product',
       run: () => {
         for (let i = 0; i < nodes; i++) nativeEd25519.detached(signedMessage, secret);
       },
@@ -159,13 +165,13 @@ function breakdownSteps(
     step({
       step: 'session key pair: SDK `generateSessionKeyPair` (tweetnacl, JS)',
       perRefresh: 1,
-      ed25519: 'sdk',
+      setup: 'stock',
       run: () => generateSessionKeyPair(),
     }),
     step({
       step: "one node's session sig: SDK `nacl.sign.detached` (tweetnacl, JS)",
       perRefresh: nodes,
-      ed25519: 'sdk',
+      setup: 'stock',
       run: () => nacl.sign.detached(signedMessage, secret),
     }),
     step({
@@ -176,11 +182,13 @@ function breakdownSteps(
     step({
       step: 'SDK re-parses that SIWE: `new SiweMessage(text)` (`siwe` / apg-js)',
       perRefresh: 1,
+      setup: 'stock',
       run: () => new SiweMessage(capability.signedMessage),
     }),
     step({
       step: 'SDK re-verifies it: `SiweMessage.verify` (re-serialise, validate, ecrecover)',
       perRefresh: 1,
+      setup: 'stock',
       run: () => parsed.verify({ signature: capability.sig }, { suppressExceptions: true }),
     }),
   ];
@@ -209,7 +217,7 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
       throw new Error(`expected sigs for ${devnet.nodeUrls.length} nodes, got ${count}`);
     }
   };
-  const pooledChild = (name: string, ed25519: Ed25519Backend) =>
+  const pooledChild = (name: string, ed25519: Ed25519Backend, recheckOwnAuthSigs: boolean) =>
     forkChild<PooledChildReady>(name, path.join(__dirname, 'pooled-child.ts'), {
       env: {
         BENCH_POOLED: JSON.stringify({
@@ -217,14 +225,15 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
           key: wallet.privateKey,
           pkpPublicKey,
           ed25519,
+          recheckOwnAuthSigs,
           ttlMs: TTL_MS,
         } satisfies PooledChildConfig),
       },
       logFile: path.join(ctx.runDir, `${name}.log`),
     });
   const children: Record<Exclude<Flow, 'naive'>, BenchChild<PooledChildReady>> = {
-    pooled: pooledChild('pooled-native', 'native'),
-    'pooled-sdk': pooledChild('pooled-sdk', 'sdk'),
+    pooled: pooledChild('pooled-native', 'native', false),
+    'pooled-sdk': pooledChild('pooled-sdk', 'sdk', true),
   };
   const naiveBackend = () => {
     // The naive flow is the stock SDK: this process must never have the swap.
@@ -335,7 +344,7 @@ export async function runB1(ctx: BenchContext, opts: B1Options): Promise<B1Resul
       step: st.step,
       cpuMs: mean(st.samples),
       perRefresh: st.perRefresh,
-      ...(st.ed25519 ? { ed25519: st.ed25519 } : {}),
+      ...(st.setup ? { setup: st.setup } : {}),
       ...(st.alternative ? { alternative: true } : {}),
     }));
     return {
@@ -392,25 +401,27 @@ export function b1Markdown(r: B1Result): string {
     '',
     '- **pooled (the product):** `createActivities(...).mintSessionSigs` on the already connected pooled client, ' +
       "in a process of its own where `useNativeEd25519()` swapped node:crypto's Ed25519 into the SDK after its " +
-      'self-check, as `createSessionWorker` does by default (bench/pooled-child.ts).',
-    "- **pooled, SDK Ed25519:** the same adapter in another process that keeps the SDK's pure-JavaScript Ed25519 " +
-      '(tweetnacl), as a worker with `SESSION_KEEPER_ED25519=sdk` runs.',
+      "self-check, as `createSessionWorker` does by default, and where the pool skips the SDK's re-check of the " +
+      'wallet signature our callback has just made (src/activities/own-auth-sig.ts) (bench/pooled-child.ts).',
+    "- **pooled, stock SDK:** the same adapter and pool in another process that keeps the SDK's pure-JavaScript " +
+      'Ed25519 (tweetnacl) and its re-check (pool option `recheckOwnAuthSigs`): what pooling alone gives.',
     '- **naive (stock SDK):** the flow the Lit docs show, `new LitNodeClient` + `connect()` + `getSessionSigs` / ' +
       "`getPkpSessionSigs` (test/devnet/helpers.ts) with the SDK's own Ed25519, in the orchestrator process, which " +
       'never installs the swap; disconnected after each refresh (not timed).',
     '',
     'Medians / p95 in ms; ratios of medians / of p95s. "naive / pooled" is the product against the 3× target; ' +
-      '"naive / pooled, SDK Ed25519" is what pooling alone gives; the last column is what native Ed25519 alone gives.',
+      '"naive / pooled, stock SDK" is what pooling alone gives; the last column is what the product\'s two SDK ' +
+      'changes (native Ed25519, no re-check of its own signature) give on top of pooling.',
     '',
     table(
       [
         'flow',
         'pooled (product)',
-        'pooled, SDK Ed25519',
+        'pooled, stock SDK',
         'naive',
         '**naive / pooled**',
-        'naive / pooled, SDK Ed25519',
-        'pooled, SDK Ed25519 / pooled (median)',
+        'naive / pooled, stock SDK',
+        'pooled, stock SDK / pooled (median)',
       ],
       [row('eoa'), row('pkp')],
     ),
@@ -440,8 +451,8 @@ export function b1Markdown(r: B1Result): string {
 }
 
 /** CPU ms per refresh of the step rows, and the rows a flow with `backend` runs. */
-export function stepsFor(r: B1Result, backend: Ed25519Backend): BreakdownRow[] {
-  return r.breakdown.filter((b) => !b.alternative && (b.ed25519 === undefined || b.ed25519 === backend));
+export function stepsFor(r: B1Result, setup: Setup): BreakdownRow[] {
+  return r.breakdown.filter((b) => !b.alternative && (b.setup === undefined || b.setup === setup));
 }
 
 export function perRefreshMs(rows: BreakdownRow[]): number {
@@ -451,21 +462,24 @@ export function perRefreshMs(rows: BreakdownRow[]): number {
 function breakdownMarkdown(r: B1Result): string {
   const productCpu = r.flows['pooled-eoa'].clientCpuMs;
   const sdkCpu = r.flows['pooled-sdk-eoa'].clientCpuMs;
-  const product = stepsFor(r, 'native');
-  const stock = stepsFor(r, 'sdk');
-  const edMs = (backend: Ed25519Backend) =>
-    perRefreshMs(r.breakdown.filter((b) => b.ed25519 === backend && !b.alternative));
-  const common = r.breakdown.filter((b) => b.ed25519 === undefined);
+  const product = stepsFor(r, 'product');
+  const stock = stepsFor(r, 'stock');
+  const edMs = (setup: Setup) =>
+    perRefreshMs(
+      r.breakdown.filter((b) => b.setup === setup && !b.alternative && /Ed25519|session sig/.test(b.step)),
+    );
+  const recheck = r.breakdown.filter((b) => b.setup === 'stock' && /SiweMessage/.test(b.step));
+  const common = r.breakdown.filter((b) => b.setup === undefined && !b.alternative);
   const largest = [...product].sort((a, b) => b.cpuMs * b.perRefresh - a.cpuMs * a.perRefresh)[0];
-  const share = (b: BreakdownRow, backend: Ed25519Backend, total: number) =>
-    !b.alternative && (b.ed25519 === undefined || b.ed25519 === backend)
+  const share = (b: BreakdownRow, setup: Setup, total: number) =>
+    !b.alternative && (b.setup === undefined || b.setup === setup)
       ? pct((b.cpuMs * b.perRefresh) / total)
       : '—';
   return [
     '**Where a pooled EOA refresh spends its CPU.** The steps of one refresh, each timed alone in the orchestrator ' +
       "on a real refresh's messages (CPU ms per call, mean over the iterations, timed in the same rounds as the " +
       "flows; the node:crypto rows call the product's implementation directly), against the measured client CPU of " +
-      `a whole pooled EOA refresh: ${fmt(productCpu)} ms in the product, ${fmt(sdkCpu)} ms with the SDK's Ed25519.`,
+      `a whole pooled EOA refresh: ${fmt(productCpu)} ms in the product, ${fmt(sdkCpu)} ms pooled with the stock SDK.`,
     '',
     table(
       [
@@ -475,34 +489,36 @@ function breakdownMarkdown(r: B1Result): string {
         'calls per refresh',
         'CPU ms per refresh',
         'share of a pooled refresh: product',
-        'share: SDK Ed25519',
+        'share: pooled, stock SDK',
       ],
       r.breakdown.map((b) => [
         b.step,
         b.alternative
           ? '—'
-          : b.ed25519 === 'native'
-            ? 'product (native)'
-            : b.ed25519 === 'sdk'
-              ? 'SDK Ed25519 flows (pooled-sdk, naive)'
+          : b.setup === 'product'
+            ? 'product'
+            : b.setup === 'stock'
+              ? 'stock SDK flows (pooled-sdk, naive)'
               : 'every flow',
         fmt(b.cpuMs, 2),
         String(b.perRefresh),
         fmt(b.cpuMs * b.perRefresh, 1),
-        share(b, 'native', productCpu),
-        share(b, 'sdk', sdkCpu),
+        share(b, 'product', productCpu),
+        share(b, 'stock', sdkCpu),
       ]),
     ),
     '',
-    `In the product, Ed25519 (one key pair, one signature per node) costs ${fmt(edMs('native'), 2)} ms; with the ` +
-      `SDK's tweetnacl it costs ${fmt(edMs('sdk'), 1)} ms (node:crypto's key pair and signature are ` +
+    `In the product, Ed25519 (one key pair, one signature per node) costs ${fmt(edMs('product'), 2)} ms; with the ` +
+      `SDK's tweetnacl it costs ${fmt(edMs('stock'), 1)} ms (node:crypto's key pair and signature are ` +
       `${r.nativeSignaturesMatch ? 'byte-identical to' : 'NOT identical to'} the SDK's for the same seed and message). ` +
-      `The steps every flow runs (SIWE signing, the SDK's re-parse and re-verification) add up to ${fmt(perRefreshMs(common), 1)} ms; ` +
+      `The stock SDK's re-parse and re-verification of the SIWE signature the callback has just made cost ` +
+      `${fmt(perRefreshMs(recheck), 1)} ms; the product skips them for its own signatures. ` +
+      `The steps every flow runs (the SIWE signature) add up to ${fmt(perRefreshMs(common), 1)} ms; ` +
       'the wallet is not one of them: the adapter keeps one per key after the first refresh ' +
       '(src/activities/signer-reference.ts). The largest step of a product ' +
       `refresh is "${largest?.step ?? 'n/a'}" (${fmt(largest ? largest.cpuMs * largest.perRefresh : Number.NaN, 1)} ms). ` +
       `The listed steps cover ${fmt(perRefreshMs(product), 1)} of the product's ${fmt(productCpu)} ms and ` +
-      `${fmt(perRefreshMs(stock), 1)} of the ${fmt(sdkCpu)} ms with the SDK's Ed25519; the rest is not broken down ` +
+      `${fmt(perRefreshMs(stock), 1)} of the ${fmt(sdkCpu)} ms pooled with the stock SDK; the rest is not broken down ` +
       "here (the block-indexer fetch, JSON, the SDK's own bookkeeping).",
   ].join('\n');
 }

@@ -236,9 +236,14 @@ export async function buildBundle(runDir: string, preload: BundlePreload = 'prod
  * it leaves the process's Ed25519 alone: callers that measure the product call `useNativeEd25519()`
  * first, as `createSessionWorker` does (bench/pooled-child.ts).
  */
-export function pooledActivities(network: CustomNetworkConfig, env: Record<string, string>) {
+export function pooledActivities(
+  network: CustomNetworkConfig,
+  env: Record<string, string>,
+  opts: { recheckOwnAuthSigs?: boolean } = {},
+) {
   const pool = new LitClientPool({
     resolveNetwork: (name) => resolveNetworkTarget(name, { custom: { [NETWORK]: network } }),
+    recheckOwnAuthSigs: opts.recheckOwnAuthSigs,
   });
   const activities = createActivities({
     pool,

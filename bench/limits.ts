@@ -15,7 +15,7 @@ const agents = (n: number) => n.toLocaleString('en-US');
 
 /** The product's steps of a pooled EOA refresh, largest first (B1's step table). */
 function largestSteps(b1: B1Result, n: number): BreakdownRow[] {
-  return [...stepsFor(b1, 'native')]
+  return [...stepsFor(b1, 'product')]
     .sort((a, b) => b.cpuMs * b.perRefresh - a.cpuMs * a.perRefresh)
     .slice(0, n);
 }
@@ -33,15 +33,6 @@ export function productChangeMarkdown(r: RunRecord): string {
     '',
   ];
   const native: string[] = [];
-  if (r.b1) {
-    const f = r.b1.flows;
-    native.push(
-      `B1 pooled EOA refresh ${fmt(f['pooled-sdk-eoa'].ms.median)} → ${fmt(f['pooled-eoa'].ms.median)} ms median ` +
-        `(client CPU ${fmt(f['pooled-sdk-eoa'].clientCpuMs)} → ${fmt(f['pooled-eoa'].clientCpuMs)} ms), PKP ` +
-        `${fmt(f['pooled-sdk-pkp'].ms.median)} → ${fmt(f['pooled-pkp'].ms.median)} ms (client CPU ` +
-        `${fmt(f['pooled-sdk-pkp'].clientCpuMs)} → ${fmt(f['pooled-pkp'].clientCpuMs)} ms)`,
-    );
-  }
   for (const c of r.b2?.sdkComparisons ?? []) {
     native.push(
       `B2 rotation of ${agents(c.size)} agents ${fmt(c.sdk.agentsPerSec)} → ${fmt(c.product.agentsPerSec)} agents/s ` +
@@ -60,9 +51,29 @@ export function productChangeMarkdown(r: RunRecord): string {
       "Ed25519 into the SDK's `@lit-protocol/nacl` (key pair and per-node signing) after a self-check that it " +
       "reproduces the SDK's keys and signatures byte for byte; `SESSION_KEEPER_ED25519=sdk` keeps the SDK's own. " +
       (native.length
-        ? `SDK Ed25519 → product in this run: ${native.join('; ')}.`
-        : 'Not measured in this run (B1, B2 and B3 each compare it).'),
+        ? `SDK Ed25519 → product in this run (the worker with \`ed25519: 'sdk'\` differs in nothing else): ${native.join('; ')}.`
+        : 'Not measured alone in this run (B2 and B3 compare it).'),
   );
+  const recheck = r.b1?.breakdown.filter((b) => b.setup === 'stock' && /SiweMessage/.test(b.step)) ?? [];
+  out.push(
+    '- **No re-check of the wallet signature our own callback has just made** (src/activities/own-auth-sig.ts): ' +
+      "the SDK's `checkNeedToResignSessionKey` re-parses that SIWE and recovers its signer in JavaScript right " +
+      "after the callback returned it; the pool skips it for exactly those signatures (the nodes' PKP " +
+      'signatures are still verified). ' +
+      (recheck.length
+        ? `Its cost in this run (B1 step table): ${fmt(perRefreshMs(recheck), 1)} ms of CPU per EOA refresh.`
+        : 'Its cost is in the B1 step table.'),
+  );
+  if (r.b1) {
+    const f = r.b1.flows;
+    out.push(
+      '- **Both SDK changes together, pooled stock SDK → product (B1):** EOA refresh ' +
+        `${fmt(f['pooled-sdk-eoa'].ms.median)} → ${fmt(f['pooled-eoa'].ms.median)} ms median ` +
+        `(client CPU ${fmt(f['pooled-sdk-eoa'].clientCpuMs)} → ${fmt(f['pooled-eoa'].clientCpuMs)} ms), PKP ` +
+        `${fmt(f['pooled-sdk-pkp'].ms.median)} → ${fmt(f['pooled-pkp'].ms.median)} ms (client CPU ` +
+        `${fmt(f['pooled-sdk-pkp'].clientCpuMs)} → ${fmt(f['pooled-pkp'].clientCpuMs)} ms).`,
+    );
+  }
   const product = r.b3?.memory;
   const image = r.b3?.memoryImage;
   out.push(
@@ -107,15 +118,15 @@ function b1Limits(b1: B1Result): string[] {
   const p = b1.flows['pooled-eoa'];
   const ps = b1.flows['pooled-sdk-eoa'];
   const n = b1.flows['naive-eoa'];
-  const verify = b1.breakdown.filter((b) => b.ed25519 === undefined && /SIWE|SiweMessage/.test(b.step));
+  const verify = b1.breakdown.filter((b) => !b.alternative && /SIWE|SiweMessage/.test(b.step));
   if (b1.ratios.eoa.median < 3) {
     out.push(
       `- **EOA (${fmt(b1.ratios.eoa.median)}×).** A pooled EOA refresh makes no node requests: it is the block-indexer ` +
         `fetch and client CPU, ${fmt(p.clientCpuMs)} ms of CPU for a ${fmt(p.ms.median)} ms median in the product. ` +
-        `After native Ed25519 its largest steps (B1 step table) are: ${stepList(largestSteps(b1, 3))}. What the naive ` +
+        `Its largest steps (B1 step table) are: ${stepList(largestSteps(b1, 3))}. What the naive ` +
         `flow adds is \`connect()\`: ${fmt(n.chainRpc)} chain RPC calls and ${fmt(n.nodeRequests)} node requests on ` +
         `loopback to a devnet that answers at once, ${fmt(n.ms.median - ps.ms.median)} ms at the median over the ` +
-        'pooled flow with the same (SDK) Ed25519. Against the real Lit network `connect()` adds internet round trips ' +
+        'pooled flow with the same (stock) SDK. Against the real Lit network `connect()` adds internet round trips ' +
         'to the RPC and to every node (not measured here).',
     );
   }
@@ -127,9 +138,10 @@ function b1Limits(b1: B1Result): string[] {
       `- **PKP (${fmt(b1.ratios.pkp.median)}×).** Every flow waits for the nodes to sign the session key: the devnet ` +
         `spends ${fmt(pp.devnetCpuMs)} ms of CPU per pooled PKP refresh (${fmt(pp.nodeRequests)} node requests; the ` +
         "nodes' BLS signature shares are computed in JavaScript, all nodes in one devnet process on this machine's " +
-        `cores). The product's client spends ${fmt(pp.clientCpuMs)} ms of CPU (${fmt(pps.clientCpuMs)} ms with the ` +
-        "SDK's Ed25519) on the controller's SIWE, combining and checking the shares and the session sigs. Pooling " +
-        `removes \`connect()\` (naive ${fmt(np.ms.median)} vs ${fmt(pps.ms.median)} ms with the same Ed25519) and ` +
+        `cores). The product's client spends ${fmt(pp.clientCpuMs)} ms of CPU (${fmt(pps.clientCpuMs)} ms pooled with ` +
+        "the stock SDK) on the controller's SIWE, combining and checking the shares (a check the product keeps: " +
+        'nothing else verifies what the nodes signed) and the session sigs. Pooling ' +
+        `removes \`connect()\` (naive ${fmt(np.ms.median)} vs ${fmt(pps.ms.median)} ms pooled with the stock SDK) and ` +
         `native Ed25519 takes the pooled refresh to ${fmt(pp.ms.median)} ms, so the ratio stays near (connect + ` +
         'node signing) / node signing. No client change pools the node-side signing away; real Lit nodes sign in ' +
         "native code on separate machines, so this devnet's share of the time is not theirs (not measured here).",
@@ -137,19 +149,10 @@ function b1Limits(b1: B1Result): string[] {
   }
   if (b1.ratios.eoa.median < 3 || b1.ratios.pkp.median < 3) {
     const lifts: string[] = [];
-    const sdkVerify = verify.filter((b) => /SDK/.test(b.step));
-    if (sdkVerify.length) {
-      lifts.push(
-        'the SDK re-parses and re-verifies the SIWE the adapter has just signed (`checkNeedToResignSessionKey`: ' +
-          `${fmt(perRefreshMs(sdkVerify), 1)} ms per refresh in the step table) — skipping that for a capability ` +
-          'signed in the same call would be an SDK change',
-      );
-    }
     const signing = verify.find((b) => /signMessage/.test(b.step));
     if (signing) {
       lifts.push(
-        `the SIWE signature (${fmt(signing.cpuMs, 1)} ms) and the SDK's ecrecover run secp256k1 in JavaScript ` +
-          '(elliptic, behind ethers 5)',
+        `the SIWE signature (${fmt(signing.cpuMs, 1)} ms) runs secp256k1 in JavaScript (elliptic, behind ethers 5)`,
       );
     }
     if (b1.ratios.pkp.median < 3) {
@@ -159,9 +162,7 @@ function b1Limits(b1: B1Result): string[] {
       );
     }
     if (lifts.length) {
-      out.push(
-        `- **What the pooled refresh's remaining CPU is (none of it changed or measured as a change here):** ${lifts.join('; ')}.`,
-      );
+      out.push(`- **What the pooled refresh's remaining CPU is:** ${lifts.join('; ')}.`);
     }
   }
   return out;
@@ -309,9 +310,8 @@ function b2Limits(r: RunRecord): string[] {
     'spreading the mints over more cores: activity-only worker processes (one per core, `taskQueue` shared) on ' +
       "machines with cores to spare beyond the Temporal server's — on this machine the devnet and the server take " +
       'the same cores (not measured)',
-    'less Lit CPU per mint: the SDK re-parsing and re-verifying the SIWE the adapter has just signed, secp256k1 in ' +
-      'JavaScript, the BLS share combining of PKP mints (B1 step table, ' +
-      'bench/analysis.md; SDK or product changes, not measured)',
+    'less Lit CPU per mint: secp256k1 in JavaScript for the SIWE signature, the BLS share combining of PKP mints ' +
+      '(B1 step table, bench/analysis.md; SDK changes, not measured)',
   );
   out.push(`- **What lifts it:** ${lifts.join('; ')}.`);
   return out;

@@ -1,11 +1,13 @@
 /**
  * The project's pooled adapter in a process of its own, for B1's pooled flows. The Ed25519 swap is
- * process-wide, so each Ed25519 backend gets its own process:
+ * process-wide, so each setup gets its own process:
  *
- * - `ed25519: 'native'`: the product as `createSessionWorker` sets it up — `useNativeEd25519()`
- *   (src/activities/native-ed25519.ts) swaps node:crypto's Ed25519 into the SDK after its self-check.
- * - `ed25519: 'sdk'`: the same adapter with the SDK's own pure-JavaScript Ed25519 (what
- *   SESSION_KEEPER_ED25519=sdk runs); nothing is swapped.
+ * - the product (`ed25519: 'native'`, `recheckOwnAuthSigs: false`), as `createSessionWorker` sets
+ *   it up: `useNativeEd25519()` (src/activities/native-ed25519.ts) swaps node:crypto's Ed25519 into
+ *   the SDK after its self-check, and the pool skips the SDK's re-check of the signature our
+ *   callback has just made (src/activities/own-auth-sig.ts).
+ * - the stock SDK, pooled (`ed25519: 'sdk'`, `recheckOwnAuthSigs: true`): the same adapter and
+ *   pool with the SDK's own pure-JavaScript Ed25519 and its re-check; what pooling alone gives.
  *
  * The orchestrator, where B1's naive flow runs, never installs the swap. Config from BENCH_POOLED (JSON).
  */
@@ -22,6 +24,8 @@ export interface PooledChildConfig {
   pkpPublicKey: string;
   /** The Ed25519 backend to set up, as `createSessionWorker({ ed25519 })` does. */
   ed25519: Ed25519Backend;
+  /** Keep the SDK's re-check of our own wallet signature (the stock behaviour). */
+  recheckOwnAuthSigs: boolean;
   ttlMs: number;
 }
 
@@ -43,7 +47,11 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_POOLED ?? '') as PooledChildConfig;
   // As createSessionWorker does (src/worker.ts); `sdk` leaves the SDK's own implementation.
   if (config.ed25519 === 'native') useNativeEd25519();
-  const { pool, activities } = pooledActivities(config.network, { B1_KEY: config.key });
+  const { pool, activities } = pooledActivities(
+    config.network,
+    { B1_KEY: config.key },
+    { recheckOwnAuthSigs: config.recheckOwnAuthSigs },
+  );
   let generation = 0;
   let last: MintResult | undefined;
   const mint = async (p: { mode: 'eoa' | 'pkp' }): Promise<PooledMintTiming> => {

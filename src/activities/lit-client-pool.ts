@@ -11,6 +11,7 @@ import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { LitNodeClientConfig } from '@lit-protocol/types';
 import { TypedActivityError } from './error-classification';
 import { disposeLitClient, trackStakingListeners } from './lit-client-lifecycle';
+import { skipRecheckOfOwnAuthSigs } from './own-auth-sig';
 import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
 import { silenceExpectedSdkNoise } from './sdk-console-noise';
 
@@ -49,6 +50,11 @@ export interface LitClientPoolOptions {
   reprobeIntervalMs?: number;
   /** How often to try replacing a client after network-level failures (default 5 s). */
   replaceRetryMs?: number;
+  /**
+   * Keep the SDK's re-check of the wallet signature our own callback has just made (the stock
+   * behaviour, which benchmarks compare against); by default it is skipped (own-auth-sig.ts).
+   */
+  recheckOwnAuthSigs?: boolean;
   /** Makes the client; tests inject counting factories. */
   createClient?: (config: LitNodeClientConfig) => LitNodeClientNodeJs;
   now?: () => number;
@@ -221,6 +227,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
         ? this.opts.createClient(target.clientConfig)
         : new LitNodeClientNodeJs(target.clientConfig),
     );
+    if (!this.opts.recheckOwnAuthSigs) skipRecheckOfOwnAuthSigs(client);
     target.prepare?.(client);
     const entry: Entry = {
       target,

@@ -13,6 +13,7 @@ import type { MintRequest, MintResult, ResourceAbility, SessionSigsMap } from '.
 import { TypedActivityError } from './error-classification';
 import type { PooledClient } from './lit-client-pool';
 import { fetchLatestBlock, type LatestBlock, type NonceOptions } from './nonce-source';
+import { markOwnAuthSig } from './own-auth-sig';
 import { resolveSigner, type SignerEnvironment } from './signer-reference';
 
 /** Lit's auth method type for an Ethereum wallet signature. */
@@ -185,7 +186,7 @@ async function mintEoa(
         nonce: block.blockhash,
         litNodeClient: client,
       });
-      return generateAuthSig({ signer: wallet, toSign });
+      return markOwnAuthSig(await generateAuthSig({ signer: wallet, toSign }), uri);
     },
   });
 }

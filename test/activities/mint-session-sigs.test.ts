@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { ethers } from 'ethers';
@@ -317,6 +318,35 @@ describe('mintSessionSigs against the devnet', () => {
       assert.equal(sdk._stakingContract?.provider?.polling ?? false, false, 'a Staking provider still polls');
     } finally {
       sdk._stakingContract?.removeAllListeners(); // so a failure here does not also hang the file
+    }
+  });
+
+  test("an EOA mint skips the SDK's re-check of the signature our callback just made; a PKP mint still verifies the nodes' signature", async () => {
+    // The modules the SDK itself calls, so the counts see its calls.
+    const sdkRequire = createRequire(require.resolve('@lit-protocol/lit-node-client-nodejs'));
+    const siwe = sdkRequire('siwe');
+    const bls = sdkRequire('./lib/helpers/validate-bls-session-sig');
+    const verifySiwe = siwe.SiweMessage.prototype.verify;
+    const verifyBls = bls.blsSessionSigVerify;
+    let siweVerifies = 0;
+    let blsVerifies = 0;
+    siwe.SiweMessage.prototype.verify = function (this: unknown, ...args: unknown[]) {
+      siweVerifies++;
+      return verifySiwe.apply(this, args);
+    };
+    bls.blsSessionSigVerify = (...args: unknown[]) => {
+      blsVerifies++;
+      return verifyBls(...args);
+    };
+    try {
+      const eoaResult = await activities.mintSessionSigs(eoa());
+      assert.equal(siweVerifies, 0, 'the SDK re-verified the SIWE our own wallet had just signed');
+      await activities.mintSessionSigs(pkp());
+      assert.equal(blsVerifies, 1, "the nodes' combined signature must still be verified");
+      assert.equal(await decrypts(eoaResult.sessionSigs, wallet.address), true);
+    } finally {
+      siwe.SiweMessage.prototype.verify = verifySiwe;
+      bls.blsSessionSigVerify = verifyBls;
     }
   });
 
