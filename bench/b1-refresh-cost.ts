@@ -46,7 +46,7 @@ export type Flow = 'pooled' | 'pooled-sdk' | 'naive';
 type Mode = 'eoa' | 'pkp';
 
 export const FLOW_LABELS: Record<Flow, string> = {
-  pooled: 'pooled (product, native Ed25519)',
+  pooled: 'pooled (product)',
   'pooled-sdk': 'pooled, stock SDK',
   naive: 'naive (stock SDK)',
 };
@@ -79,7 +79,7 @@ export interface B1Result {
   flows: Record<`${Flow}-${Mode}`, FlowResult>;
   /** naive / pooled (the product): the headline against the 3× target. */
   ratios: Record<Mode, Ratio>;
-  /** naive / pooled with the SDK's Ed25519: pooling alone. */
+  /** naive / pooled with the stock SDK: pooling alone. */
   sdkRatios: Record<Mode, Ratio>;
   targetMet: boolean;
   breakdown: BreakdownRow[];
@@ -466,7 +466,9 @@ function breakdownMarkdown(r: B1Result): string {
   const stock = stepsFor(r, 'stock');
   const edMs = (setup: Setup) =>
     perRefreshMs(
-      r.breakdown.filter((b) => b.setup === setup && !b.alternative && /Ed25519|session sig/.test(b.step)),
+      r.breakdown.filter(
+        (b) => b.setup === setup && !b.alternative && /Ed25519|session key pair|session sig/.test(b.step),
+      ),
     );
   const recheck = r.breakdown.filter((b) => b.setup === 'stock' && /SiweMessage/.test(b.step));
   const common = r.breakdown.filter((b) => b.setup === undefined && !b.alternative);

@@ -374,8 +374,9 @@ export function limitsMarkdown(r: RunRecord): string {
   if (r.b1 && r.b1.ratios.eoa.median >= 3) {
     const f = r.b1.flows;
     met.push(
-      `B1 EOA, ${fmt(r.b1.ratios.eoa.median)}×: pooling alone (the SDK's Ed25519) gives ${fmt(r.b1.sdkRatios.eoa.median)}× ` +
-        `(${fmt(f['naive-eoa'].ms.median)} → ${fmt(f['pooled-sdk-eoa'].ms.median)} ms), native Ed25519 the rest ` +
+      `B1 EOA, ${fmt(r.b1.ratios.eoa.median)}×: pooling alone (the stock SDK) gives ${fmt(r.b1.sdkRatios.eoa.median)}× ` +
+        `(${fmt(f['naive-eoa'].ms.median)} → ${fmt(f['pooled-sdk-eoa'].ms.median)} ms), native Ed25519 and no ` +
+        're-check of our own signature the rest ' +
         `(→ ${fmt(f['pooled-eoa'].ms.median)} ms).`,
     );
   }

@@ -92,7 +92,7 @@ export function renderReport(r: RunRecord): string {
     const b1 = r.b1;
     for (const mode of ['eoa', 'pkp'] as const) {
       rows.push([
-        `B1 refresh cost, ${mode.toUpperCase()}: product (pooled, native Ed25519) vs naive stock SDK`,
+        `B1 refresh cost, ${mode.toUpperCase()}: product (pooled, native Ed25519, no re-check) vs naive stock SDK`,
         `pooled ${fmt(b1.flows[`pooled-${mode}`].ms.median)} ms vs naive ${fmt(b1.flows[`naive-${mode}`].ms.median)} ms median ` +
           `(p95 ${fmt(b1.flows[`pooled-${mode}`].ms.p95)} vs ${fmt(b1.flows[`naive-${mode}`].ms.p95)})`,
         `**${fmt(b1.ratios[mode].median)}×** faster (p95 ${fmt(b1.ratios[mode].p95)}×)`,
@@ -102,7 +102,7 @@ export function renderReport(r: RunRecord): string {
     }
     for (const mode of ['eoa', 'pkp'] as const) {
       rows.push([
-        `B1 pooling alone (pooled with the SDK's Ed25519) vs naive, ${mode.toUpperCase()}`,
+        `B1 pooling alone (pooled, stock SDK) vs naive, ${mode.toUpperCase()}`,
         `${fmt(b1.flows[`pooled-sdk-${mode}`].ms.median)} ms vs naive ${fmt(b1.flows[`naive-${mode}`].ms.median)} ms median`,
         `${fmt(b1.sdkRatios[mode].median)}× faster (p95 ${fmt(b1.sdkRatios[mode].p95)}×)`,
         '— (not the default)',
