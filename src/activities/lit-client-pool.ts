@@ -46,7 +46,10 @@ export interface LitClientPoolOptions {
   resolveNetwork: (name: string) => LitNetworkTarget;
   /** Per-node handshake timeout. */
   handshakeTimeoutMs?: number;
-  /** How often to retry the handshake with nodes that did not answer. */
+  /**
+   * How often to retry the handshake with nodes that did not answer (default 10 s). Only a client
+   * missing nodes is probed, so a healthy network costs nothing; mints never wait for a probe.
+   */
   reprobeIntervalMs?: number;
   /** How often to try replacing a client after network-level failures (default 5 s). */
   replaceRetryMs?: number;
@@ -90,6 +93,8 @@ interface Entry {
 
 /** How often a suspect client's replacement is attempted while the network refuses a new connection. */
 const DEFAULT_REPLACE_RETRY_MS = 5_000;
+/** A node that comes back is in the sigs within about this long plus the rotation spread. */
+const DEFAULT_REPROBE_INTERVAL_MS = 10_000;
 
 /** A retired client still in use is disconnected after this anyway (mints time out long before). */
 const RETIRED_CLIENT_GRACE_MS = 120_000;
@@ -115,7 +120,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     super();
     silenceExpectedSdkNoise();
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5_000;
-    this.reprobeIntervalMs = opts.reprobeIntervalMs ?? 30_000;
+    this.reprobeIntervalMs = opts.reprobeIntervalMs ?? DEFAULT_REPROBE_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
   }
 
@@ -132,8 +137,10 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     } else if (entry.suspect) {
       entry = await this.replace(entry);
     } else if (this.shouldReprobe(entry)) {
-      // Missing nodes may be back; a failed probe keeps the working connection.
-      await this.connect(entry, 'reprobe').catch(() => undefined);
+      // Missing nodes may be back. The mint does not wait for the probe: a node that still hangs
+      // would hold it up to the handshake timeout, and the SDK keeps serving the nodes it has until
+      // a handshake completes (it swaps the node set in at the end). A failed probe changes nothing.
+      void this.connect(entry, 'reprobe').catch(() => undefined);
     }
     return this.snapshot(entry);
   }

@@ -158,6 +158,24 @@ describe('mintSessionSigs against the devnet', () => {
     assert.ok(Date.now() - started < 4_000);
   });
 
+  test('a mint never waits for the re-probe of a node that still hangs; the probe runs beside it', async () => {
+    await pool.close();
+    newPool(2_000); // every handshake with the hanging node takes this long
+    await devnet.setFault(1, 'hang');
+    assert.equal((await activities.mintSessionSigs(eoa())).nodeUrls.length, 2);
+    // The pool is missing a node, so the next acquire starts a re-probe (interval 0 here).
+    const probed = once(pool, 'connected');
+    let probeDone = false;
+    void probed.then(() => {
+      probeDone = true;
+    });
+    const result = await activities.mintSessionSigs(eoa({ generation: 2 }));
+    assert.equal(probeDone, false, 'the mint waited for the re-probe');
+    assert.equal(result.nodeUrls.length, 2);
+    const [event] = (await probed) as [{ nodeUrls: string[] }];
+    assert.equal(event.nodeUrls.length, 2, 'the node still hangs');
+  });
+
   test('latency under the handshake timeout is tolerated; over it the node is left out', async () => {
     await devnet.setFault(2, { mode: 'latency', latencyMs: 200 });
     assert.equal((await activities.mintSessionSigs(eoa())).nodeUrls.length, 3);
