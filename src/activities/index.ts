@@ -8,7 +8,7 @@ import type { MintRequest, MintResult } from '../shared/types';
 import { classifyLitError, TypedActivityError } from './error-classification';
 import type { LitClientPool } from './lit-client-pool';
 import { mintSessionSigs } from './mint-session-sigs';
-import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from './nonce-source';
+import { coalescingBlockSource, DEFAULT_NONCE_OPTIONS, type NonceOptions } from './nonce-source';
 import type { SignerEnvironment } from './signer-reference';
 
 export interface MintOutcome {
@@ -35,6 +35,8 @@ export const HEARTBEAT_INTERVAL_MS = 3_000;
 const RECONNECT_ON = new Set(['NotEnoughNodes', 'NetworkError', 'NodeTimeout', 'NodeBlsWrongEpochError']);
 
 export function createActivities(deps: ActivityDeps): SessionActivities {
+  // One per worker: the mints of a rotation share their block-indexer requests.
+  const latestBlock = coalescingBlockSource();
   return {
     async mintSessionSigs(req: MintRequest): Promise<MintResult> {
       const started = performance.now();
@@ -50,6 +52,7 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
         const result = await mintSessionSigs(req, {
           acquire: (network) => deps.pool.acquire(network),
           nonce: deps.nonce ?? DEFAULT_NONCE_OPTIONS,
+          latestBlock,
           signerEnvironment: deps.signerEnvironment,
           mintTimeoutMs: deps.mintTimeoutMs ?? 30_000,
         });

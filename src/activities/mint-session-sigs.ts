@@ -12,7 +12,12 @@ import { computeAddress } from 'ethers/lib/utils';
 import type { MintRequest, MintResult, ResourceAbility, SessionSigsMap } from '../shared/types';
 import { TypedActivityError } from './error-classification';
 import type { PooledClient } from './lit-client-pool';
-import { fetchLatestBlock, type LatestBlock, type NonceOptions } from './nonce-source';
+import {
+  fetchLatestBlock,
+  type LatestBlock,
+  type LatestBlockSource,
+  type NonceOptions,
+} from './nonce-source';
 import { markOwnAuthSig } from './own-auth-sig';
 import { resolveSigner, type SignerEnvironment } from './signer-reference';
 
@@ -24,6 +29,8 @@ const CONTROLLER_AUTH_SIG_TTL_MS = 10 * 60_000;
 export interface MintDeps {
   acquire: (network: string) => Promise<PooledClient>;
   nonce: NonceOptions;
+  /** Where the latest block comes from (default: one request per mint). */
+  latestBlock?: LatestBlockSource;
   signerEnvironment?: SignerEnvironment;
   /** Upper bound on the node round trips of one mint; hung nodes must not hold the activity. */
   mintTimeoutMs: number;
@@ -104,7 +111,7 @@ async function mintWith(
   const now = deps.now ?? Date.now;
   const { wallet, resourceAbilityRequests, delegationOwner } = local;
   const { client } = pooled;
-  const block = await fetchLatestBlock(pooled.blockIndexerUrl, deps.nonce);
+  const block = await (deps.latestBlock ?? fetchLatestBlock)(pooled.blockIndexerUrl, deps.nonce);
   useNonce(client, block, now());
 
   const sessionKey = generateSessionKeyPair();

@@ -74,3 +74,22 @@ export async function fetchLatestBlock(
     );
   return checkLatestBlock(await res.json(), (opts.now ?? Date.now)(), opts.maxAgeMs);
 }
+
+export type LatestBlockSource = (url: string, opts: NonceOptions) => Promise<LatestBlock>;
+
+/**
+ * A fleet rotation starts dozens of mints at once, and each needs the latest block. Mints that ask
+ * while a request to the same indexer is on its way share that request: it was sent after the
+ * latest block any of them could have seen, so its answer is as fresh as their own would be.
+ * Nothing is kept once it is answered, failures included: every later mint asks again.
+ */
+export function coalescingBlockSource(fetchBlock: LatestBlockSource = fetchLatestBlock): LatestBlockSource {
+  const inFlight = new Map<string, Promise<LatestBlock>>();
+  return (url, opts) => {
+    const pending = inFlight.get(url);
+    if (pending) return pending;
+    const request = fetchBlock(url, opts).finally(() => inFlight.delete(url));
+    inFlight.set(url, request);
+    return request;
+  };
+}

@@ -136,6 +136,23 @@ describe('mintSessionSigs against the devnet', () => {
     assert.notEqual(nonce(a), nonce(b));
   });
 
+  test('concurrent mints share one block-indexer request; each still gets sigs of its own', async () => {
+    await activities.mintSessionSigs(eoa()); // connected
+    const before = devnet.stats().blockIndexerRequests;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        activities.mintSessionSigs(eoa({ agentId: `a${i}`, generation: 2 })),
+      ),
+    );
+    const requests = devnet.stats().blockIndexerRequests - before;
+    assert.ok(
+      requests < results.length,
+      `${requests} indexer requests for ${results.length} concurrent mints`,
+    );
+    const sessionKeys = new Set(results.map((r) => Object.values(r.sessionSigs)[0].address));
+    assert.equal(sessionKeys.size, results.length);
+  });
+
   test('the pool connects once and reuses the client', async () => {
     await activities.mintSessionSigs(eoa());
     await activities.mintSessionSigs(pkp());
