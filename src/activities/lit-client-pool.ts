@@ -79,7 +79,6 @@ interface Entry {
   lastProbeAt: number;
   lastReport?: HandshakeReport;
   nodeUrls: string[];
-  /** Every Staking contract instance the SDK created: it leaks their event polling otherwise. */
   /** Mints holding this client now. */
   inUse: number;
   /** Replaced by a new client: disconnect as soon as `inUse` drops to 0. */
