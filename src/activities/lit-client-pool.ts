@@ -74,6 +74,8 @@ interface Entry {
   target: LitNetworkTarget;
   client: LitNodeClientNodeJs;
   connecting?: Promise<void>;
+  /** Why `connecting` runs: a re-probe runs beside mints on a client that keeps serving. */
+  connectingFor?: NodeSetChange['reason'];
   healthy: boolean;
   closing: boolean;
   lastProbeAt: number;
@@ -154,7 +156,9 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
    */
   invalidate(network: string): void {
     const entry = this.entries.get(network);
-    if (!entry || entry.connecting || !entry.healthy) return;
+    // A failure while the client (re)connects says nothing new, except during a re-probe: that runs
+    // beside the mints on the serving client, and their failures count as any others.
+    if (!entry || !entry.healthy || (entry.connecting && entry.connectingFor !== 'reprobe')) return;
     entry.suspect = true;
   }
 
@@ -264,14 +268,17 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
   private async connect(entry: Entry, reason: NodeSetChange['reason']): Promise<void> {
     if (!entry.connecting) {
       this.connects++;
+      entry.connectingFor = reason;
       entry.connecting = entry.client
         .connect()
         .then(() => {
           entry.healthy = true;
-          this.recordNodes(entry, reason);
+          // A client replaced while it was re-probing no longer speaks for the network.
+          if (!entry.retired && !entry.closing) this.recordNodes(entry, reason);
         })
         .finally(() => {
           entry.connecting = undefined;
+          entry.connectingFor = undefined;
         });
     }
     await entry.connecting;

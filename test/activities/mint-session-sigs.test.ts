@@ -193,6 +193,20 @@ describe('mintSessionSigs against the devnet', () => {
     assert.equal(event.nodeUrls.length, 2, 'the node still hangs');
   });
 
+  test('a network failure while a re-probe runs still has the client replaced', async () => {
+    await pool.close();
+    newPool(2_000);
+    await devnet.setFault(1, 'hang');
+    const first = await pool.acquire('devnet'); // connects to the 2 nodes that answer
+    first.release();
+    const during = await pool.acquire('devnet'); // starts a re-probe, which waits on the hanging node
+    during.release();
+    pool.invalidate('devnet'); // a mint failed at the network level meanwhile
+    const next = await pool.acquire('devnet');
+    next.release();
+    assert.notEqual(next.client, first.client, 'the failure during the re-probe was ignored');
+  });
+
   test('latency under the handshake timeout is tolerated; over it the node is left out', async () => {
     await devnet.setFault(2, { mode: 'latency', latencyMs: 200 });
     assert.equal((await activities.mintSessionSigs(eoa())).nodeUrls.length, 3);
