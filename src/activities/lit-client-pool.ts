@@ -158,7 +158,8 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     const entry = this.entries.get(network);
     // A failure while the client (re)connects says nothing new, except during a re-probe: that runs
     // beside the mints on the serving client, and their failures count as any others.
-    if (!entry || !entry.healthy || (entry.connecting && entry.connectingFor !== 'reprobe')) return;
+    if (!entry?.healthy) return;
+    if (entry.connecting && entry.connectingFor !== 'reprobe') return;
     entry.suspect = true;
   }
 
