@@ -61,6 +61,11 @@ export function cell(text: string | undefined, max = 60): string {
  * `new Command()` have their own output configuration, so this does not affect other commands.
  */
 export function oneLineErrors(cmd: Command, path: string): Command {
+  // commander 12 shares one output-configuration object between a command and the sub-commands
+  // created from it, and configureOutput() assigns into it: without a copy of its own, the hint of
+  // the last command registered would show on every command's errors.
+  const own = cmd as unknown as { _outputConfiguration: object };
+  own._outputConfiguration = { ...own._outputConfiguration };
   return cmd.showHelpAfterError(false).configureOutput({
     outputError: (str, write) => write(`${str.trim().replace(/\s*\n\s*/g, ' ')} (see \`${path} --help\`)\n`),
   });

