@@ -171,6 +171,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     const clock = new BlockClock({
       blockTimeMs: opts.blockTimeMs ?? DEFAULT_BLOCK_TIME_MS,
       genesisAgeMs: opts.genesisAgeMs,
+      ...(saved?.chainSecret ? { secret: Buffer.from(saved.chainSecret.replace(/^0x/, ''), 'hex') } : {}),
     });
     const staking = new StakingContract({
       address: DEVNET_STAKING_ADDRESS,
@@ -187,7 +188,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     let key: BlsNetworkKey;
     try {
       key = saved ? BlsNetworkKey.fromCoefficientsHex(saved.networkKey) : BlsNetworkKey.generate(threshold);
-      for (const p of saved?.pkps ?? []) pkps.restore(p.publicKey, p.permittedAddresses);
+      for (const p of saved?.pkps ?? []) pkps.restore(p.publicKey, p.permittedAddresses, p.privateKey);
     } catch (e) {
       throw new DevnetStateError(
         `devnet state ${opts.stateFile} is not usable: ${(e as Error).message}; delete it to start a new network`,
@@ -437,10 +438,18 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         admin: portOf(this.adminUrl),
       },
       networkKey: key.toCoefficientsHex(),
+      chainSecret: Buffer.from(this.parts.clock.secret).toString('hex'),
       hdRootPubkeys,
       epoch: staking.epoch.number,
       nodes: nodes.map((n) => ({ chainAddress: n.chainAddress, port: portOf(n.url), active: n.active })),
-      pkps: pkps.list().map((p) => ({ publicKey: p.publicKey, permittedAddresses: p.permittedAddresses })),
+      pkps: pkps.list().map((p) => {
+        const privateKey = pkps.privateKeyHex(p.publicKey);
+        return {
+          publicKey: p.publicKey,
+          permittedAddresses: p.permittedAddresses,
+          ...(privateKey ? { privateKey } : {}),
+        };
+      }),
     };
     try {
       saveDevnetState(file, state);
@@ -474,6 +483,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       pkps,
       hdRootPubkeys,
       currentEpoch: () => staking.epoch.number,
+      signingParticipants: () => this.activeNodes().map((n) => n.index),
       logger: log,
     });
     node.on('request', (e) => this.emit('request', e));

@@ -1,8 +1,9 @@
 /**
- * One Lit node of the devnet: its own HTTP server on loopback answering the three endpoints the
- * SDK's session flows use — `/web/handshake/`, `/web/sign_session_key/v1` and
- * `/web/encryption/sign/` — with real BLS threshold signature shares, Lit's checks and Lit's
- * error bodies. Faults (down, hang, latency, 500, 429) are applied here, per node.
+ * One Lit node of the devnet: its own HTTP server on loopback answering the endpoints the SDK's
+ * session flows and their uses take — `/web/handshake/`, `/web/sign_session_key/v1`,
+ * `/web/encryption/sign/` (decrypt) and `/web/pkp/sign/v1` (pkpSign) — with real BLS threshold
+ * signature shares, ECDSA shares the SDK combines, Lit's checks and Lit's error bodies. Faults
+ * (down, hang, latency, 500, 429) are applied here, per node.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -18,6 +19,7 @@ import {
 } from './access-control';
 import type { BlockClock } from './block-clock';
 import { type BlsKeyShare, litSessionSigningHash, signShare } from './bls-threshold';
+import { ecdsaShare } from './ecdsa-shares';
 import {
   type BlockhashAdvertiser,
   type FaultSpec,
@@ -30,7 +32,12 @@ import { LitNodeError, litError, litErrorBody } from './lit-errors';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import type { PkpRegistry } from './pkp-registry';
 import { type Attenuations, encodeRecap, extractRecaps, mergeAttenuations, recapStatement } from './recap';
-import { type SessionSig, verifySessionSig } from './session-sig-verifier';
+import {
+  type RequestedResource,
+  type SessionSig,
+  type VerifiedSession,
+  verifySessionSig,
+} from './session-sig-verifier';
 import { checkNonceBlock, checkSessionSiweTimes, parseSiwe, verifyEthWalletAccessToken } from './siwe-checks';
 
 export const AUTH_METHOD_TYPE_ETH_WALLET = 1;
@@ -38,6 +45,8 @@ export const AUTH_METHOD_TYPE_ETH_WALLET = 1;
 const RESOLVED_AUTH_CONTEXT_RESOURCE = 'lit-resolvedauthcontext://*';
 const ACC_PREFIX = 'lit-accesscontrolcondition';
 const DECRYPTION = 'access-control-condition-decryption';
+const PKP_PREFIX = 'lit-pkp';
+const PKP_SIGNING = 'pkp-signing';
 
 export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
   '/web/handshake': 'handshake',
@@ -45,6 +54,7 @@ export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
   '/web/sign_session_key/v1': 'sign_session_key',
   '/web/encryption/sign': 'encryption_sign',
   '/web/encryption/sign/': 'encryption_sign',
+  '/web/pkp/sign/v1': 'pkp_sign',
 };
 
 type Counts = Record<NodeEndpoint | 'other', number>;
@@ -87,11 +97,19 @@ export interface LitNodeDeps {
   pkps: PkpRegistry;
   hdRootPubkeys: string[];
   currentEpoch: () => number;
+  /** Indices of the nodes that deal ECDSA shares (the validator set); defaults to this node alone. */
+  signingParticipants?: () => number[];
   now?: () => number;
   logger?: DevnetLogger;
 }
 
-const emptyCounts = (): Counts => ({ handshake: 0, sign_session_key: 0, encryption_sign: 0, other: 0 });
+const emptyCounts = (): Counts => ({
+  handshake: 0,
+  sign_session_key: 0,
+  encryption_sign: 0,
+  pkp_sign: 0,
+  other: 0,
+});
 
 export class LitNodeServer extends EventEmitter<{
   request: [NodeRequestEvent];
@@ -253,12 +271,15 @@ export class LitNodeServer extends EventEmitter<{
       if (!body || typeof body !== 'object' || Array.isArray(body)) {
         throw litError('NodeBadInput', 'request body must be a JSON object');
       }
+      const request = body as Record<string, unknown>;
       const result =
         endpoint === 'handshake'
           ? this.handshake()
           : endpoint === 'sign_session_key'
-            ? this.signSessionKey(body as Record<string, unknown>)
-            : this.encryptionSign(body as Record<string, unknown>);
+            ? this.signSessionKey(request)
+            : endpoint === 'pkp_sign'
+              ? this.pkpSign(request)
+              : this.encryptionSign(request);
       this.counts.successes[endpoint]++;
       sendJson(res, 200, result);
     } catch (e) {
@@ -435,19 +456,10 @@ export class LitNodeServer extends EventEmitter<{
     const conditions = canonicalizeConditions(kind, body[kind]);
     const resourceId = `${hashConditions(conditions)}/${dataToEncryptHash}`;
 
-    const authSig = body.authSig as SessionSig | undefined;
-    if (!authSig || typeof authSig !== 'object') throw litError('NodeBadInput', 'authSig is required');
-    if (authSig.derivedVia !== 'litSessionSignViaNacl') {
-      throw litError(
-        'NodeInvalidAuthSig',
-        'the devnet accepts session sigs only (derivedVia litSessionSignViaNacl)',
-      );
-    }
-    const session = verifySessionSig(authSig, {
-      nodeAddress: this.hostPort,
-      networkPublicKey: this.share.publicKeyHex,
-      nowMs: now,
-      requested: { resourcePrefix: ACC_PREFIX, resourceId, ability: DECRYPTION },
+    const session = this.verifySession(body.authSig, now, {
+      resourcePrefix: ACC_PREFIX,
+      resourceId,
+      ability: DECRYPTION,
     });
     if (!evaluateConditions(conditions, { userAddress: session.userAddress })) {
       throw litError(
@@ -464,6 +476,87 @@ export class LitNodeServer extends EventEmitter<{
       siweMessage: '',
       dataSigned: Buffer.from(identity).toString('hex'),
       blsRootPubkey: this.share.publicKeyHex,
+    };
+  }
+
+  /** Session-sig verification shared by every endpoint that takes one (decrypt, pkpSign). */
+  private verifySession(authSig: unknown, now: number, requested: RequestedResource): VerifiedSession {
+    if (!authSig || typeof authSig !== 'object') throw litError('NodeBadInput', 'authSig is required');
+    if ((authSig as SessionSig).derivedVia !== 'litSessionSignViaNacl') {
+      throw litError(
+        'NodeInvalidAuthSig',
+        'the devnet accepts session sigs only (derivedVia litSessionSignViaNacl)',
+      );
+    }
+    return verifySessionSig(authSig as SessionSig, {
+      nodeAddress: this.hostPort,
+      networkPublicKey: this.share.publicKeyHex,
+      nowMs: now,
+      requested,
+      blockByHash: (hash) => this.deps.clock.byHash(hash),
+    });
+  }
+
+  /**
+   * `pkpSign` (SDK 7.4.0: POST `/web/pkp/sign/v1` with `{toSign: number[], pubkey: '0x04…',
+   * authSig}`): checks the session sig grants `pkp-signing` on the PKP (`lit-pkp://<token id,
+   * 64 hex digits>` or `lit-pkp://*`) and that its owner may use the PKP (a permitted address,
+   * or the PKP itself for PKP sessions), then answers this node's ECDSA share in the shape the
+   * SDK's `parsePkpSignResponse` reads (snake_case keys, JSON-quoted hex values).
+   */
+  private pkpSign(body: Record<string, unknown>): Record<string, unknown> {
+    const now = this.now();
+    const { toSign, pubkey } = body;
+    if (
+      !Array.isArray(toSign) ||
+      !toSign.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)
+    ) {
+      throw litError('NodeBadInput', 'toSign must be an array of bytes');
+    }
+    if (toSign.length !== 32) {
+      throw litError('NodeBadInput', `Message length to be signed is not 32 bytes (got ${toSign.length})`);
+    }
+    if (typeof pubkey !== 'string') throw litError('NodeBadInput', 'pubkey is required');
+    const pkp = this.deps.pkps.get(pubkey);
+    if (!pkp) throw litError('NodeInvalidPKPAddress', `No PKP with public key ${pubkey} on this network`);
+    const session = this.verifySession(body.authSig, now, {
+      resourcePrefix: PKP_PREFIX,
+      resourceId: pkp.tokenId.replace(/^0x/, '').toLowerCase(),
+      ability: PKP_SIGNING,
+    });
+    const owner = session.userAddress;
+    const isPkpItself = owner.toLowerCase() === pkp.ethAddress.toLowerCase();
+    if (!isPkpItself && !this.deps.pkps.isPermitted(pkp.publicKey, owner)) {
+      throw litError(
+        'NodePKPNotAuthorized',
+        `You are not authorized to sign using this PKP: ${pkp.publicKey}`,
+      );
+    }
+    const secretKey = this.deps.pkps.secretKey(pkp.publicKey);
+    if (!secretKey) {
+      throw litError('NodeSystemFault', `the devnet holds no key share for PKP ${pkp.publicKey}`);
+    }
+    const participants = this.deps.signingParticipants?.() ?? [this.index];
+    if (!participants.includes(this.index)) {
+      throw litError('NodeNotAuthorized', 'this node is not in the current validator set');
+    }
+    const digest = Uint8Array.from(toSign as number[]);
+    const share = ecdsaShare(secretKey, digest, this.index, participants);
+    const quoted = (v: string) => JSON.stringify(v);
+    const digestHex = Buffer.from(digest).toString('hex');
+    return {
+      success: true,
+      signedData: toSign,
+      signatureShare: {
+        digest: quoted(digestHex),
+        result: 'success',
+        share_index: this.share.index,
+        peer_id: this.chainAddress,
+        big_r: quoted(share.bigR),
+        public_key: quoted(share.publicKey),
+        sig_type: 'K256',
+        signature_share: quoted(share.share),
+      },
     };
   }
 }

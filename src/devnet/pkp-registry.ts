@@ -1,10 +1,12 @@
 /**
  * PKPs of the devnet: secp256k1 keys, each with the list of wallet addresses permitted to
  * control it (Lit's PKPPermissions "permitted address" auth method). Nodes consult this when a
- * `sign_session_key` request presents an EthWallet auth method.
+ * `sign_session_key` request presents an EthWallet auth method, and on `pkpSign`. Unlike Lit's
+ * network, where no party holds a PKP's key, the devnet keeps each private key whole and deals
+ * signature shares of it (see ecdsa-shares.ts).
  */
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { bytesToHex } from '@noble/hashes/utils';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import { ethers } from 'ethers';
 
 export interface PkpInfo {
@@ -22,23 +24,30 @@ export interface PkpRecord extends PkpInfo {
 const normalisePubkey = (publicKey: string) => `0x${publicKey.replace(/^0x/, '').toLowerCase()}`;
 
 export class PkpRegistry {
-  private readonly pkps = new Map<string, { info: PkpInfo; permitted: Set<string> }>();
+  private readonly pkps = new Map<
+    string,
+    { info: PkpInfo; permitted: Set<string>; secretKey: Uint8Array | undefined }
+  >();
 
-  /** Mints a PKP; its private key is thrown away since the devnet never signs with PKPs. */
+  /** Mints a PKP; the registry keeps its private key so the devnet nodes can sign with it. */
   mint(permittedAddresses: string[]): PkpInfo {
     const permitted = new Set(permittedAddresses.map(checksum));
-    const publicKey = `0x${bytesToHex(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false))}`;
+    const secretKey = secp256k1.utils.randomSecretKey();
+    const publicKey = `0x${bytesToHex(secp256k1.getPublicKey(secretKey, false))}`;
     const info: PkpInfo = {
       publicKey,
       ethAddress: ethers.utils.computeAddress(publicKey),
       tokenId: ethers.utils.keccak256(publicKey),
     };
-    this.pkps.set(normalisePubkey(publicKey), { info, permitted });
+    this.pkps.set(normalisePubkey(publicKey), { info, permitted, secretKey });
     return info;
   }
 
-  /** Adds a PKP minted earlier (a devnet state file); replaces its permitted list if present. */
-  restore(publicKey: string, permittedAddresses: string[]): PkpInfo {
+  /**
+   * Adds a PKP minted earlier (a devnet state file); replaces its permitted list if present.
+   * Without `privateKeyHex` (state files written before pkpSign existed) the PKP cannot sign.
+   */
+  restore(publicKey: string, permittedAddresses: string[], privateKeyHex?: string): PkpInfo {
     let normalised: string;
     let ethAddress: string;
     try {
@@ -49,9 +58,35 @@ export class PkpRegistry {
     } catch {
       throw new Error(`not an uncompressed secp256k1 public key: ${JSON.stringify(publicKey)}`);
     }
+    let secretKey: Uint8Array | undefined;
+    if (privateKeyHex !== undefined) {
+      const hex = privateKeyHex.replace(/^0x/, '');
+      const valid =
+        /^[0-9a-fA-F]{64}$/.test(hex) &&
+        (() => {
+          try {
+            return `0x${bytesToHex(secp256k1.getPublicKey(hexToBytes(hex), false))}` === normalised;
+          } catch {
+            return false;
+          }
+        })();
+      if (!valid) throw new Error(`the private key saved for PKP ${normalised} does not match it`);
+      secretKey = hexToBytes(hex);
+    }
     const info: PkpInfo = { publicKey: normalised, ethAddress, tokenId: ethers.utils.keccak256(normalised) };
-    this.pkps.set(normalised, { info, permitted: new Set(permittedAddresses.map(checksum)) });
+    this.pkps.set(normalised, { info, permitted: new Set(permittedAddresses.map(checksum)), secretKey });
     return info;
+  }
+
+  /** The PKP's private key, when the devnet holds it. */
+  secretKey(publicKey: string): Uint8Array | undefined {
+    return this.pkps.get(normalisePubkey(publicKey))?.secretKey;
+  }
+
+  /** Hex private key of the PKP, for the state file. */
+  privateKeyHex(publicKey: string): string | undefined {
+    const key = this.secretKey(publicKey);
+    return key ? bytesToHex(key) : undefined;
   }
 
   get(publicKey: string): PkpRecord | undefined {

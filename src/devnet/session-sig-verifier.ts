@@ -2,8 +2,9 @@
  * Verifies a session sig sent to a node, in the order and with the error codes of Lit's node
  * (`validate_session_sig`): the session key's ed25519 signature, the signed message's
  * resourceAbilityRequests, its issue/expiry times (60 s grace, at most 30 days), that it is
- * addressed to this node, then the capabilities — an EOA SIWE signed by ECDSA or a PKP SIWE
- * signed by the network's BLS key — of which one must be valid and grant the resource.
+ * addressed to this node, then the capabilities — an EOA SIWE signed by ECDSA (whose nonce must
+ * be a recent blockhash of this chain) or a PKP SIWE signed by the network's BLS key — of which
+ * one must be valid and grant the resource.
  *
  * One deliberate difference: when no capability is valid, Lit's node wraps the reason in
  * `NodeResourceIdNotFound`; the devnet answers with the reason's own code (e.g.
@@ -15,7 +16,14 @@ import { ethers } from 'ethers';
 import { litSessionSigningHash, verifyBlsSignature } from './bls-threshold';
 import { type LitNodeError, litError } from './lit-errors';
 import { extractRecaps, RecapError, recapGrants } from './recap';
-import { checkExpirationWindow, GRACE_PERIOD_MS, parseSiwe, recoverSigner, siweValidAt } from './siwe-checks';
+import {
+  checkExpirationWindow,
+  checkNonceBlock,
+  GRACE_PERIOD_MS,
+  parseSiwe,
+  recoverSigner,
+  siweValidAt,
+} from './siwe-checks';
 
 export const SESSION_KEY_URI_PREFIX = 'lit:session:';
 
@@ -58,6 +66,8 @@ export interface VerifyContext {
   networkPublicKey: string;
   nowMs: number;
   requested: RequestedResource;
+  /** The block of this chain with that hash, if it issued one (to check EOA capability nonces). */
+  blockByHash: (hash: string) => { timestamp: number } | undefined;
 }
 
 export interface VerifiedSession {
@@ -193,7 +203,7 @@ function capabilityKind(c: CapabilitySig): CapabilityKind | undefined {
 export function verifyCapability(
   c: CapabilitySig,
   sessionPubkey: string,
-  ctx: Pick<VerifyContext, 'networkPublicKey' | 'nowMs' | 'requested'>,
+  ctx: Pick<VerifyContext, 'networkPublicKey' | 'nowMs' | 'requested' | 'blockByHash'>,
 ): string {
   if (!c || typeof c !== 'object' || typeof c.signedMessage !== 'string' || typeof c.sig !== 'string') {
     throw litError('NodeSIWECapabilityInvalid', 'capability is not an auth sig');
@@ -215,6 +225,11 @@ export function verifyCapability(
     if (!siweValidAt(siwe, ctx.nowMs)) {
       throw litError('NodeSIWEMessageError', 'Wallet-signed SIWE message has expired or is not yet valid');
     }
+    // Lit's nonce rule (see checkNonceBlock): an EOA capability's nonce must be a blockhash of
+    // this chain at most 30 days old, else NodeInvalidBlockhash — on every endpoint that verifies
+    // session sigs, not only on sign_session_key. PKP (BLS) capabilities were checked when the
+    // network signed them.
+    checkNonceBlock(siwe.nonce, ctx.blockByHash(siwe.nonce), ctx.nowMs);
   } else {
     if (!siweValidAt(siwe, ctx.nowMs)) {
       throw litError(

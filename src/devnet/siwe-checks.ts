@@ -77,7 +77,17 @@ export function checkSessionSiweTimes(
   checkExpirationWindow(issuedAt, expiration);
 }
 
-/** The nonce must name a block of this chain that is at most 30 days old. */
+/**
+ * The nonce rule of Lit's nodes: the SIWE nonce must be the hash of a block of the chain the
+ * network follows, and that block must be at most 30 days old; otherwise `NodeInvalidBlockhash`.
+ * Nodes apply it to the SIWE of `sign_session_key` and to every wallet-signed (EOA) capability
+ * of a session sig, on each endpoint that verifies session sigs. Source: Lit's js-sdk PRs #285
+ * and #292 (Dec 2023: the nodes were changed to refuse an auth sig / session capability whose
+ * nonce is not a valid Ethereum blockhash, so the SDK must take the nonce from the handshake or
+ * block indexer), and /work/shared/notes/lit-network.md (30-day limit, `NodeInvalidBlockhash`).
+ * Lit's node source was not among the public sources searched, so the code for a too-old block
+ * (NodeInvalidBlockhash, like an unknown one) follows the notes rather than node code.
+ */
 export function checkNonceBlock<B extends { timestamp: number }>(
   nonce: string,
   block: B | undefined,
@@ -88,8 +98,8 @@ export function checkNonceBlock<B extends { timestamp: number }>(
   const oldest = nowMs - MAX_VALIDITY_MS;
   if (block.timestamp * 1000 < oldest) {
     throw litError(
-      'NodeSIWEMessageError',
-      `Blocktime ${new Date(block.timestamp * 1000).toISOString()} is beyond the max expiry timestamp of ${new Date(oldest).toISOString()}`,
+      'NodeInvalidBlockhash',
+      `Invalid block hash ${nonce}: blocktime ${new Date(block.timestamp * 1000).toISOString()} is beyond the max expiry timestamp of ${new Date(oldest).toISOString()}`,
     );
   }
 }

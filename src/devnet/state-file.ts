@@ -34,11 +34,14 @@ export interface DevnetState {
   ports: { rpc: number; blockIndexer: number; admin: number };
   /** Hex scalars of the network key's secret polynomial; its length is the threshold. */
   networkKey: string[];
+  /** The chain's block-hash secret: a restored chain still knows the hashes it issued before. */
+  chainSecret?: string;
   hdRootPubkeys: string[];
   epoch: number;
   /** Node i (0-based) holds share i+1. */
   nodes: DevnetNodeState[];
-  pkps: { publicKey: string; permittedAddresses: string[] }[];
+  /** `privateKey` (hex) lets a restored PKP sign; files written before pkpSign lack it. */
+  pkps: { publicKey: string; permittedAddresses: string[]; privateKey?: string }[];
 }
 
 const port = z.number().int().min(1).max(65535);
@@ -51,6 +54,10 @@ const stateSchema = z
     basePort: z.number().int().min(0).max(65535),
     ports: z.object({ rpc: port, blockIndexer: port, admin: port }).strict(),
     networkKey: z.array(hex).min(1).max(255),
+    chainSecret: z
+      .string()
+      .regex(/^([0-9a-fA-F]{2}){16,}$/, { message: 'must be at least 16 bytes of hex' })
+      .optional(),
     hdRootPubkeys: z.array(hex).min(1),
     epoch: z.number().int().positive(),
     nodes: z
@@ -67,7 +74,11 @@ const stateSchema = z
       .max(255),
     pkps: z.array(
       z
-        .object({ publicKey: hex, permittedAddresses: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)) })
+        .object({
+          publicKey: hex,
+          permittedAddresses: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
+          privateKey: hex.optional(),
+        })
         .strict(),
     ),
   })

@@ -6,6 +6,7 @@ import {
   createSiweMessage,
   generateAuthSig,
   LitAccessControlConditionResource,
+  LitPKPResource,
 } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
@@ -27,6 +28,13 @@ export const DECRYPT_ANY = () => [
     ability: LIT_ABILITY.AccessControlConditionDecryption,
   },
 ];
+
+/** `pkp-signing` on one PKP (by token id) or, by default, on every PKP. */
+export const PKP_SIGNING = (tokenId = '*') => [
+  { resource: new LitPKPResource(tokenId), ability: LIT_ABILITY.PKPSigning },
+];
+
+export type ResourceAbilityRequests = ReturnType<typeof DECRYPT_ANY> | ReturnType<typeof PKP_SIGNING>;
 
 export function newClient(
   network: CustomNetworkConfig,
@@ -53,13 +61,19 @@ export function inMs(ms: number): string {
 export async function eoaSessionSigs(
   client: LitNodeClientNodeJs,
   wallet: ethers.Wallet,
-  opts: { expiration?: string; sessionKey?: ReturnType<typeof generateSessionKeyPair> } = {},
+  opts: {
+    expiration?: string;
+    sessionKey?: ReturnType<typeof generateSessionKeyPair>;
+    resourceAbilityRequests?: ResourceAbilityRequests;
+    /** The capability SIWE's nonce; by default the SDK's latest blockhash. */
+    nonce?: string;
+  } = {},
 ): Promise<SessionSigs> {
   const sessionKey = opts.sessionKey ?? generateSessionKeyPair();
   return (await client.getSessionSigs({
     chain: 'ethereum',
     expiration: opts.expiration ?? inMs(3600_000),
-    resourceAbilityRequests: DECRYPT_ANY(),
+    resourceAbilityRequests: opts.resourceAbilityRequests ?? DECRYPT_ANY(),
     sessionKey,
     authNeededCallback: async ({ uri, expiration, resourceAbilityRequests }) => {
       const toSign = await createSiweMessage({
@@ -67,7 +81,7 @@ export async function eoaSessionSigs(
         expiration: expiration!,
         resources: resourceAbilityRequests!,
         walletAddress: wallet.address,
-        nonce: await client.getLatestBlockhash(),
+        nonce: opts.nonce ?? (await client.getLatestBlockhash()),
         litNodeClient: client,
       });
       return generateAuthSig({ signer: wallet, toSign });
@@ -92,14 +106,18 @@ export async function pkpSessionSigs(
   client: LitNodeClientNodeJs,
   controller: ethers.Wallet,
   pkpPublicKey: string,
-  opts: { expiration?: string } = {},
+  opts: {
+    expiration?: string;
+    resourceAbilityRequests?: ResourceAbilityRequests;
+    sessionKey?: ReturnType<typeof generateSessionKeyPair>;
+  } = {},
 ): Promise<SessionSigs> {
   return (await client.getPkpSessionSigs({
     pkpPublicKey,
     authMethods: [await ethWalletAuthMethod(client, controller)],
-    resourceAbilityRequests: DECRYPT_ANY(),
+    resourceAbilityRequests: opts.resourceAbilityRequests ?? DECRYPT_ANY(),
     expiration: opts.expiration ?? inMs(3600_000),
-    sessionKey: generateSessionKeyPair(),
+    sessionKey: opts.sessionKey ?? generateSessionKeyPair(),
   })) as SessionSigs;
 }
 

@@ -176,8 +176,8 @@ describe('sign_session_key', () => {
     [
       'a nonce block older than 30 days',
       () => signSessionKey({}, { nonce: devnet.expiredBlockhash() }),
-      'NodeSIWEMessageError',
-      400,
+      'NodeInvalidBlockhash',
+      502,
     ],
     [
       'an expiration beyond 30 days',
@@ -302,6 +302,51 @@ describe('encryption/sign input checks', () => {
     assert.equal(res.status, 422);
     assert.equal(res.body.errorCode, 'NodeBadInput');
   });
+});
+
+describe('pkp/sign input checks', () => {
+  const url = () => `${devnet.nodeUrls[0]}/web/pkp/sign/v1`;
+  const toSign = Array.from({ length: 32 }, (_, i) => i);
+  const cases: [string, () => Record<string, unknown>, string, number][] = [
+    ['toSign missing', () => ({ pubkey: pkp.publicKey, authSig: {} }), 'NodeBadInput', 422],
+    ['toSign not bytes', () => ({ toSign: ['a'], pubkey: pkp.publicKey, authSig: {} }), 'NodeBadInput', 422],
+    [
+      'toSign of 31 bytes',
+      () => ({ toSign: toSign.slice(1), pubkey: pkp.publicKey, authSig: {} }),
+      'NodeBadInput',
+      422,
+    ],
+    ['pubkey missing', () => ({ toSign, authSig: {} }), 'NodeBadInput', 422],
+    [
+      'a public key that is no PKP here',
+      () => ({ toSign, pubkey: ethers.Wallet.createRandom().publicKey, authSig: {} }),
+      'NodeInvalidPKPAddress',
+      401,
+    ],
+    ['authSig missing', () => ({ toSign, pubkey: pkp.publicKey }), 'NodeBadInput', 422],
+    [
+      'a wallet auth sig instead of a session sig',
+      () => ({
+        toSign,
+        pubkey: pkp.publicKey,
+        authSig: {
+          sig: '0x',
+          derivedVia: 'web3.eth.personal.sign',
+          signedMessage: '',
+          address: controller.address,
+        },
+      }),
+      'NodeInvalidAuthSig',
+      401,
+    ],
+  ];
+  for (const [name, body, code, status] of cases) {
+    test(`${name}: ${code}`, async () => {
+      const res = await post(url(), body());
+      assert.equal(res.status, status);
+      assert.equal(res.body.errorCode, code);
+    });
+  }
 });
 
 test('unknown endpoints answer 404', async () => {

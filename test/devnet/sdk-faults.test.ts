@@ -169,14 +169,14 @@ describe('stale blockhash (indexer and handshakes advertise a hash the nodes ref
     );
   });
 
-  test('expired: the SDK takes the 45-day-old genesis hash; PKP minting fails with NodeSIWEMessageError', async () => {
+  test('expired: the SDK takes the 45-day-old genesis hash; PKP minting fails with NodeInvalidBlockhash', async () => {
     devnet.setChainFaults({ staleBlockhash: 'expired' });
     const c = await connectedClient();
     assert.equal(await c.getLatestBlockhash(), devnet.expiredBlockhash());
     const pkp = devnet.mintPkp([alice.address]);
     assert.equal(
       litErrorCodeOf(await rejectionOf(pkpSessionSigs(c, alice, pkp.publicKey))),
-      'NodeSIWEMessageError',
+      'NodeInvalidBlockhash',
     );
   });
 

@@ -185,14 +185,13 @@ describe('getPkpSessionSigs is refused, with the node error code', () => {
   });
 });
 
-test('like Lit nodes, the devnet does not check the nonce of an EOA capability', async () => {
+test('like Lit nodes, the devnet refuses an EOA capability whose nonce the chain never issued', async () => {
   const saved = client.latestBlockhash;
   client.latestBlockhash = ethers.utils.id('a block of another chain');
   (client as any).lastBlockHashRetrieved = Date.now();
   try {
     const sigs = await eoaSessionSigs(client, alice);
-    const encrypted = await encryptFor(client, alice.address, 'still readable');
-    assert.equal(await decryptWith(client, sigs, encrypted), 'still readable');
+    assert.equal(await decryptError(sigs), 'NodeInvalidBlockhash');
   } finally {
     client.latestBlockhash = saved;
   }

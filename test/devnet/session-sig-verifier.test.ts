@@ -34,10 +34,19 @@ const wallet = ethers.Wallet.createRandom();
 const stranger = ethers.Wallet.createRandom();
 const pkpAddress = ethers.Wallet.createRandom().address;
 
+// Blocks the verifier knows: a recent one (the default capability nonce) and one 31 days old.
+const RECENT_BLOCK = '0xabcdef0123456789';
+const OLD_BLOCK = '0x0123456789abcdef';
+const BLOCKS = new Map([
+  [RECENT_BLOCK, { timestamp: (NOW - MIN) / 1000 }],
+  [OLD_BLOCK, { timestamp: (NOW - 31 * DAY) / 1000 }],
+]);
+
 const CTX: VerifyContext = {
   nodeAddress: '127.0.0.1:7470',
   networkPublicKey: networkKey.publicKeyHex,
   nowMs: NOW,
+  blockByHash: (hash) => BLOCKS.get(hash.toLowerCase()),
   requested: {
     resourcePrefix: 'lit-accesscontrolcondition',
     resourceId: 'aa11/bb22',
@@ -54,6 +63,7 @@ interface CapabilityOpts {
   expirationTime?: string;
   grants?: 'decrypt-any' | 'pkp-only' | 'none';
   statement?: string;
+  nonce?: string;
 }
 
 async function capability(opts: CapabilityOpts = {}): Promise<CapabilitySig> {
@@ -66,7 +76,7 @@ async function capability(opts: CapabilityOpts = {}): Promise<CapabilitySig> {
     uri: opts.uri ?? `lit:session:${sessionPub}`,
     version: '1',
     chainId: 1,
-    nonce: '0xabcdef0123456789',
+    nonce: opts.nonce ?? RECENT_BLOCK,
     issuedAt: iso(-MIN),
     expirationTime: opts.expirationTime ?? iso(DAY),
   });
@@ -274,6 +284,19 @@ describe('verifySessionSig refuses, with the node error code', () => {
       'a capability whose statement does not carry the recap',
       async () => sessionSig(message({}, [await capability({ statement: 'Nothing to see.' })])),
       'NodeSIWECapabilityInvalid',
+    ],
+    [
+      'an EOA capability whose nonce is a random 32-byte value, not a blockhash of this chain',
+      async () =>
+        sessionSig(
+          message({}, [await capability({ nonce: ethers.utils.hexlify(ethers.utils.randomBytes(32)) })]),
+        ),
+      'NodeInvalidBlockhash',
+    ],
+    [
+      'an EOA capability whose nonce block is more than 30 days old',
+      async () => sessionSig(message({}, [await capability({ nonce: OLD_BLOCK })])),
+      'NodeInvalidBlockhash',
     ],
     [
       'a PKP capability signed by another network key',

@@ -59,7 +59,7 @@ describe('checkNonceBlock', () => {
     ['a block this chain never issued', undefined, 'NodeInvalidBlockhash'],
     ['a block of a second ago', { timestamp: (NOW - 1000) / 1000 }, undefined],
     ['a block of 29 days ago', { timestamp: (NOW - 29 * DAY) / 1000 }, undefined],
-    ['a block of 31 days ago', { timestamp: (NOW - 31 * DAY) / 1000 }, 'NodeSIWEMessageError'],
+    ['a block of 31 days ago', { timestamp: (NOW - 31 * DAY) / 1000 }, 'NodeInvalidBlockhash'],
   ];
   for (const [name, block, expected] of cases) {
     test(name, () =>
