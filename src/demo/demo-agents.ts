@@ -2,10 +2,11 @@
  * The demo's agents: EOA agents signing with their own wallet and PKP agents whose wallet controls
  * a PKP minted on the devnet. Specs name the key by reference only (`env:DEMO_AGENT_<n>_KEY`).
  */
-import type { AgentSpecInput } from '../shared/agent-spec';
+import { type AgentSpecInput, DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../shared/agent-spec';
 import type { AgentMode } from '../shared/types';
 import type { DemoAgentKey, DemoKeys } from './demo-keys';
 import { DEMO_NETWORK } from './options';
+import { PKP_SIGNING_ABILITY } from './pkp-sign-use';
 
 export interface DemoAgent {
   index: number;
@@ -59,7 +60,13 @@ export function demoAgents(keys: DemoKeys, count: number, ttlMs: number): DemoAg
         network: DEMO_NETWORK,
         mode: a.mode,
         signer: `env:${a.envName}`,
-        ...(a.mode === 'pkp' ? { pkpPublicKey: a.pkpPublicKey } : {}),
+        // PKP agents also sign with their PKP (the demo uses every generation: pkp-sign-use.ts).
+        ...(a.mode === 'pkp'
+          ? {
+              pkpPublicKey: a.pkpPublicKey,
+              resourceAbilityRequests: [...DEFAULT_RESOURCE_ABILITY_REQUESTS, PKP_SIGNING_ABILITY],
+            }
+          : {}),
         sessionTtl: ttlMs,
         labels: { app: 'session-keeper-demo' },
       },

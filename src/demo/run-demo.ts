@@ -31,6 +31,7 @@ import {
   type DemoPaths,
   demoPaths,
 } from './options';
+import { PkpSignUser } from './pkp-sign-use';
 import { checkPortsFree, devnetPortNeeds, type PortNeed } from './preflight';
 import { type DemoView, LineView, TableView } from './status-view';
 import { type StatusWatch, watchStatuses } from './status-watch';
@@ -178,6 +179,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
       port: opts.temporalPort,
       ...(opts.headless ? { headless: true } : { uiPort: opts.uiPort }),
       logFile: paths.temporalLog,
+      ownProcessGroup: true,
     });
     const server = devServer;
     cleanups.push({
@@ -304,16 +306,31 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
     checkpoint();
 
     // 6. The live status, until asked to stop.
+    // The PKP agents' sigs are used as an agent would: pkpSign with every new generation.
+    const pkpUser = new PkpSignUser(networks.custom[DEMO_NETWORK]);
+    cleanups.push({ what: 'pkpSign client', run: () => pkpUser.close() });
+    const pkpKeys = new Map(
+      keys.agents.filter((a) => a.pkpPublicKey).map((a) => [a.agentId, a.pkpPublicKey as string]),
+    );
     const watch: StatusWatch = watchStatuses({
       agents: agents.map((a) => ({ agentId: a.agentId, mode: a.mode })),
-      fetchStatus: (id) => keeper.querySessionStatus(id),
+      fetchStatus: async (id) => {
+        const status = await keeper.querySessionStatus(id);
+        const pkpPublicKey = pkpKeys.get(id);
+        if (pkpPublicKey && status.state === 'fresh') await pkpUser.useOnce(status, pkpPublicKey);
+        return status;
+      },
       intervalMs: opts.pollIntervalMs,
-      onStatuses: (list, now) => view.statuses(list, now),
+      onStatuses: (list, now) =>
+        view.statuses(
+          list.map((s) => ({ ...s, lastUse: pkpUser.lastUse(s.agentId) })),
+          now,
+        ),
     });
     cleanups.push({ what: 'status view', run: () => watch.stop() });
     await stopRequested;
   } catch (err) {
-    // After a signal, a failing start step is its consequence (Ctrl-C reaches the dev server too).
+    // After a signal, a failing start step is its consequence (a signal may reach the dev server too).
     if (!(err instanceof StopRequested) && !firstSignalAt) startError = err;
   }
 

@@ -5,6 +5,7 @@
  */
 import { cell, expiresIn, relativeTime, renderTable } from '../cli/output';
 import type { AgentMode, LastError, SessionState, SessionStatus } from '../shared/types';
+import type { SigsUse } from './pkp-sign-use';
 
 /** One agent as the demo shows it: its status, or why it could not be read. */
 export interface DemoStatus {
@@ -19,6 +20,8 @@ export interface DemoStatus {
   lastError?: Pick<LastError, 'type' | 'message' | 'attempts'>;
   /** The status query failed (e.g. the worker is busy starting); the message says why. */
   unavailable?: string;
+  /** The last time the demo used this agent's sigs (PKP agents: pkpSign per generation). */
+  lastUse?: SigsUse;
 }
 
 export function demoStatusOf(mode: AgentMode, s: SessionStatus): DemoStatus {
@@ -60,8 +63,15 @@ export const STATUS_TABLE_HEAD = [
   'generation',
   'expires in',
   'refresh in',
+  'last use',
   'last error',
 ];
+
+/** Pure: the "last use" cell, e.g. `pkpSign ok (gen 3, 41 ms)`. */
+export function lastUseCell(use: SigsUse | undefined): string {
+  if (!use) return '-';
+  return `${use.op} ${use.ok ? 'ok' : `FAILED ${cell(use.detail, 30)}`} (gen ${use.generation}, ${use.ms} ms)`;
+}
 
 export type Paint = (state: DemoStatus['state'], text: string) => string;
 export const NO_PAINT: Paint = (_state, text) => text;
@@ -92,6 +102,7 @@ export function statusRow(s: DemoStatus, nowMs: number, paint: Paint = NO_PAINT)
     s.generation === null ? '-' : String(s.generation),
     expiresIn(s.expiresAt, nowMs),
     s.state === 'failed' ? '-' : relativeTime(s.refreshAt, nowMs),
+    lastUseCell(s.lastUse),
     problem ? cell(problem, 50) : '-',
   ];
 }
@@ -103,9 +114,15 @@ export function statusTable(list: DemoStatus[], nowMs: number, paint: Paint = NO
   );
 }
 
-/** What makes a status worth a line of its own: state, generation, error. */
+/** What makes a status worth a line of its own: state, generation, error, a new use. */
 export function statusKey(s: DemoStatus): string {
-  return JSON.stringify([s.state, s.generation, s.lastError?.type ?? null, s.unavailable ?? null]);
+  return JSON.stringify([
+    s.state,
+    s.generation,
+    s.lastError?.type ?? null,
+    s.unavailable ?? null,
+    s.lastUse ? [s.lastUse.generation, s.lastUse.ok] : null,
+  ]);
 }
 
 /** The JSON record of one status change (no sigs, no keys). */
@@ -122,5 +139,6 @@ export function statusRecord(s: DemoStatus): Record<string, unknown> {
     nodes: s.nodes,
     ...(s.lastError ? { lastError: s.lastError } : {}),
     ...(s.unavailable ? { unavailable: s.unavailable } : {}),
+    ...(s.lastUse ? { lastUse: s.lastUse } : {}),
   };
 }

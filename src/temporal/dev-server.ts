@@ -26,6 +26,11 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Where the server's own log goes (default: discarded). */
   logFile?: string;
+  /**
+   * Run the server in a process group of its own, so a Ctrl-C at the terminal reaches only the
+   * caller, which then stops its worker before the server (the demo); otherwise both get it at once.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -65,7 +70,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES))
     args.push('--search-attribute', `${name}=${type}`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(bin, args, { stdio: ['ignore', out, out] });
+  const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = `${ip}:${port}`;
   await waitUntilServing(address, child, opts.startTimeoutMs ?? 60_000);

@@ -16,7 +16,13 @@ import {
 } from '../../src/demo/demo-keys';
 import { demoPaths } from '../../src/demo/options';
 import { demoClientEnv } from '../../src/demo/run-demo';
-import { type DemoStatus, statusKey, statusRecord, statusRow } from '../../src/demo/status-format';
+import {
+  type DemoStatus,
+  lastUseCell,
+  statusKey,
+  statusRecord,
+  statusRow,
+} from '../../src/demo/status-format';
 import { LineView, rowsOf, TableView } from '../../src/demo/status-view';
 import { downloadErrorGist, ensureTemporalCli } from '../../src/demo/temporal-cli';
 import { parseAgentSpec } from '../../src/shared/agent-spec';
@@ -194,8 +200,14 @@ describe('demo status view', () => {
     nodes: 3,
   };
 
-  test('a row: state, generation, expires in, refresh in', () => {
-    assert.deepEqual(statusRow(status, now), ['demo-eoa-1', 'EOA', 'fresh', '3', '30s', 'in 10s', '-']);
+  test('a row: state, generation, expires in, refresh in, last use', () => {
+    assert.deepEqual(statusRow(status, now), ['demo-eoa-1', 'EOA', 'fresh', '3', '30s', 'in 10s', '-', '-']);
+    const used = { op: 'pkpSign' as const, generation: 3, ok: true, ms: 41, detail: '0xabc' };
+    assert.equal(statusRow({ ...status, lastUse: used }, now)[6], 'pkpSign ok (gen 3, 41 ms)');
+    assert.equal(
+      lastUseCell({ ...used, ok: false, detail: 'NodePKPNotAuthorized' }),
+      'pkpSign FAILED NodePKPNotAuthorized (gen 3, 41 ms)',
+    );
     const degraded = statusRow(
       {
         ...status,
@@ -204,7 +216,7 @@ describe('demo status view', () => {
       },
       now,
     );
-    assert.equal(degraded[6], 'NotEnoughNodes: two down');
+    assert.equal(degraded[7], 'NotEnoughNodes: two down');
   });
 
   test('lines: one per change of state, generation or error; never sigs', () => {
@@ -216,6 +228,16 @@ describe('demo status view', () => {
     assert.equal(out.length, 2);
     assert.deepEqual(Object.keys(JSON.parse(out[1])).sort(), Object.keys(statusRecord(status)).sort());
     assert.notEqual(statusKey(status), statusKey({ ...status, state: 'refreshing' }));
+    const used = { op: 'pkpSign' as const, generation: 3, ok: true, ms: 41, detail: '0xabc' };
+    assert.notEqual(
+      statusKey(status),
+      statusKey({ ...status, lastUse: used }),
+      'a new use is a line of its own',
+    );
+    assert.equal(
+      statusKey({ ...status, lastUse: used }),
+      statusKey({ ...status, lastUse: { ...used, ms: 50 } }),
+    );
   });
 
   test('the table is redrawn in place', () => {

@@ -265,6 +265,32 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
       ),
     90_000,
   );
+  // PKP agents use their sigs for pkpSign with every generation, and each use verified; EOA agents
+  // (decrypt-only sigs) are not used.
+  const pkpAdvanced = await run1.until(
+    'a PKP agent using its second generation for pkpSign',
+    () =>
+      run1.events.find(
+        (e) =>
+          e.event === 'status' && e.mode === 'pkp' && e.lastUse?.ok === true && e.lastUse.generation >= 2,
+      ),
+    120_000,
+  );
+  const uses = run1.events
+    .filter((e) => e.event === 'status' && e.agentId === pkpAdvanced.agentId && e.lastUse)
+    .map((e) => e.lastUse);
+  const usedGenerations = [...new Set(uses.map((u) => u.generation as number))];
+  assert.deepEqual(
+    usedGenerations,
+    Array.from({ length: pkpAdvanced.lastUse.generation }, (_, i) => i + 1),
+    'every generation used once, in order',
+  );
+  for (const u of uses) {
+    assert.equal(u.op, 'pkpSign');
+    assert.equal(u.ok, true, `generation ${u.generation}: ${u.detail}`);
+    assert.match(u.detail, /^0x[0-9a-fA-F]{40}$/, 'the recovered PKP address');
+  }
+  assert.ok(!run1.events.some((e) => e.mode === 'eoa' && e.lastUse), 'EOA agents are not used for pkpSign');
   await interruptAndCheck(run1, temporal1.pid);
   const generations1 = new Map([...run1.latest].map(([id, s]) => [id, s.generation as number]));
 
