@@ -1,0 +1,222 @@
+/**
+ * The keeper's sigs used for what agents do besides decrypting: the stock SDK's `pkpSign`
+ * (LitNodeClientNodeJs 7.4.0) with sigs the real system handed out — a Temporal dev server, the
+ * real worker (workflow + mint activity + pooled Lit client), the real keeper client and the
+ * devnet. Nothing is faked.
+ * - a PKP agent whose spec asks for `pkp-signing` signs a digest with every generation: each
+ *   rotation raises the generation, and the new generation's sigs sign and verify too;
+ * - an EOA agent whose wallet the PKP permits signs with a grant on exactly that PKP (token id);
+ * - refused with Lit's error code: an agent with the default (decrypt-only) abilities, and an EOA
+ *   agent whose wallet the PKP does not permit.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ethers } from 'ethers';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
+import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
+import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import {
+  LitAgentId,
+  LitNetwork,
+  LitSessionExpiresAt,
+  LitSessionGeneration,
+  LitSessionState,
+} from '../../src/shared/search-attributes';
+import type { SessionStatus } from '../../src/shared/types';
+import { executableOption } from '../../src/temporal/binaries';
+import { createSessionWorker, type SessionWorker } from '../../src/worker';
+import { connected, decryptWith, encryptFor, rejectionOf } from '../devnet/helpers';
+import { until } from '../polling';
+
+const controller = ethers.Wallet.createRandom();
+const permittedWallet = ethers.Wallet.createRandom();
+const strangerWallet = ethers.Wallet.createRandom();
+const signerEnv = {
+  SIGN_CONTROLLER_KEY: controller.privateKey,
+  SIGN_PERMITTED_KEY: permittedWallet.privateKey,
+  SIGN_STRANGER_KEY: strangerWallet.privateKey,
+};
+const noFiles = () => {
+  throw new Error('no key files in this test');
+};
+const PKP_SIGNING_ANY = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
+
+let env: TestWorkflowEnvironment;
+let devnet: Devnet;
+let lit: LitNodeClientNodeJs;
+let pkp: PkpInfo;
+let keeper: SessionKeeperClient;
+let worker: SessionWorker | undefined;
+let running: Promise<void> | undefined;
+
+const digestOf = (text: string) =>
+  ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+function pkpSign(sigs: SessionStatus['sessionSigs'], digest: Uint8Array, pubKey = pkp.publicKey) {
+  return lit.pkpSign({ pubKey, toSign: digest, sessionSigs: sigs as any });
+}
+
+/** Signs `text` with the stock SDK and asserts that the signature is the PKP's. */
+async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
+  const digest = digestOf(text);
+  const { signature } = await pkpSign(sigs, digest);
+  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
+  assert.equal(
+    ethers.utils.recoverPublicKey(digest, signature).toLowerCase(),
+    pkp.publicKey.toLowerCase(),
+    `${label}: public key`,
+  );
+}
+
+async function pkpSignError(sigs: SessionStatus['sessionSigs']): Promise<string | undefined> {
+  return litErrorCodeOf(await rejectionOf(pkpSign(sigs, digestOf('must not be signed'))));
+}
+
+/** Polls the keeper until the agent is fresh at a generation above `after` (0: the first mint). */
+function freshAbove(agentId: string, after: number): Promise<SessionStatus> {
+  return until(
+    `${agentId} fresh at a generation above ${after}`,
+    async () => {
+      const s = await keeper.getStatus(agentId);
+      return s.state === 'fresh' && s.generation > after && s.sessionSigs ? s : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign', () => {
+  before(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // Installed already by another test in this process.
+    }
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: executableOption('temporal'),
+        searchAttributes: [
+          LitAgentId,
+          LitNetwork,
+          LitSessionState,
+          LitSessionExpiresAt,
+          LitSessionGeneration,
+        ],
+      },
+    });
+    devnet = await startDevnet({ blockTimeMs: 1000 });
+    pkp = devnet.mintPkp([controller.address, permittedWallet.address]);
+    lit = await connected(devnet.networkConfig());
+    worker = await createSessionWorker({
+      connection: env.nativeConnection,
+      networks: { custom: { devnet: devnet.networkConfig() } },
+      signerEnvironment: { env: signerEnv, readFile: noFiles },
+    });
+    running = worker.run();
+    keeper = await createKeeperClient({
+      env: { LIT_NETWORKS: JSON.stringify({ networks: { devnet: devnet.networkConfig() } }) },
+      connection: { address: env.address },
+      warn: () => undefined,
+    });
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await keeper?.close().catch(() => undefined);
+    if (lit) await disposeLitClient(lit);
+    await env?.teardown();
+    await devnet?.close();
+  });
+
+  test('a PKP agent with pkp-signing sigs signs with every generation, across rotations', async () => {
+    const agentId = 'sign-pkp';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    let status: SessionStatus = await freshAbove(agentId, 0);
+    assert.equal(status.generation, 1);
+    const before = devnet.stats().totals.successes.pkp_sign ?? 0;
+    await assertSigns(status.sessionSigs, `${agentId} generation 1`, 'generation 1');
+    assert.equal(devnet.stats().totals.successes.pkp_sign, before + devnet.nodeUrls.length);
+
+    const seen = [status.sessionSigs];
+    for (let round = 0; round < 2; round++) {
+      const previous: number = status.generation;
+      await keeper.rotate(agentId, { reason: `pkpSign e2e round ${round + 1}` });
+      status = await freshAbove(agentId, previous);
+      assert.equal(status.generation, previous + 1, 'one rotation, one new generation');
+      for (const old of seen) assert.notDeepEqual(status.sessionSigs, old, 'new sigs, not the old ones');
+      seen.push(status.sessionSigs);
+      await assertSigns(
+        status.sessionSigs,
+        `${agentId} generation ${status.generation}`,
+        `generation ${status.generation}`,
+      );
+    }
+    assert.equal(status.generation, 3);
+    // The agent's own path: the caching source hands out the newest generation's sigs, which sign.
+    await assertSigns(await keeper.getSessionSigs(agentId), `${agentId} via getSessionSigs`, 'source');
+  });
+
+  test("an EOA agent whose wallet the PKP permits signs with a grant on that PKP's token id", async () => {
+    const agentId = 'sign-eoa-permitted';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'eoa',
+      signer: 'env:SIGN_PERMITTED_KEY',
+      resourceAbilityRequests: [{ resource: `lit-pkp://${pkp.tokenId}`, ability: 'pkp-signing' }],
+    });
+    const first = await freshAbove(agentId, 0);
+    await assertSigns(first.sessionSigs, `${agentId} generation 1`, 'EOA generation 1');
+    const { status } = await keeper.rotate(agentId, { wait: true });
+    assert.ok(status);
+    assert.equal(status.generation, first.generation + 1);
+    await assertSigns(status.sessionSigs, `${agentId} generation 2`, 'EOA generation 2');
+  });
+
+  test('refused: decrypt-only sigs (default abilities) get NodeResourceIdNotFound', async () => {
+    const agentId = 'sign-decrypt-only';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+    });
+    const status = await freshAbove(agentId, 0);
+    // The sigs are valid — they decrypt — they only lack the pkp-signing ability.
+    const encrypted = await encryptFor(lit, pkp.ethAddress, 'for the agent');
+    assert.equal(await decryptWith(lit, status.sessionSigs as any, encrypted), 'for the agent');
+    assert.equal(await pkpSignError(status.sessionSigs), 'NodeResourceIdNotFound');
+  });
+
+  test('refused: an EOA agent whose wallet the PKP does not permit gets NodePKPNotAuthorized', async () => {
+    const agentId = 'sign-eoa-stranger';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'eoa',
+      signer: 'env:SIGN_STRANGER_KEY',
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    const status = await freshAbove(agentId, 0);
+    assert.equal(await pkpSignError(status.sessionSigs), 'NodePKPNotAuthorized');
+    // Once the PKP permits the wallet, the very same sigs sign: the refusal was the permission.
+    devnet.setPkpController(pkp.publicKey, strangerWallet.address);
+    try {
+      await assertSigns(status.sessionSigs, `${agentId} once permitted`, 'permitted later');
+    } finally {
+      devnet.setPkpController(pkp.publicKey, strangerWallet.address, false);
+    }
+  });
+});
