@@ -5,6 +5,7 @@
  *   GET  /info                                   → DevnetInfo
  *   GET  /stats                                  → DevnetStats
  *   POST /pkps          {permittedAddresses}     → {publicKey, ethAddress, tokenId}
+ *   POST /lit-actions   {code}                   → {ipfsId}  (then executeJs({ ipfsId }))
  *   POST /faults        {node, mode, latencyMs?, endpoints?}
  *   POST /chain-faults  {staleBlockhash}
  *   POST /epoch         {dropNode?, addNode?}    → EpochChange
@@ -110,6 +111,12 @@ export class AdminApi {
         return c.stats();
       case 'POST /pkps':
         return c.mintPkp(parsePkpRequest(body));
+      case 'POST /lit-actions': {
+        const { code } = object(body);
+        if (typeof code !== 'string' || code.length === 0)
+          throw new AdminRequestError('code must be the Lit Action source (a non-empty string)');
+        return c.addLitAction(code);
+      }
       case 'POST /faults': {
         const { node, ...fault } = object(body);
         if (!Number.isInteger(node))

@@ -18,7 +18,13 @@ import type { BlockClock } from './block-clock';
 export const FAULT_MODES = ['none', 'down', 'hang', 'latency', 'error500', 'error429'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
-export const NODE_ENDPOINTS = ['handshake', 'sign_session_key', 'encryption_sign', 'pkp_sign'] as const;
+export const NODE_ENDPOINTS = [
+  'handshake',
+  'sign_session_key',
+  'encryption_sign',
+  'pkp_sign',
+  'execute_js',
+] as const;
 export type NodeEndpoint = (typeof NODE_ENDPOINTS)[number];
 
 export interface FaultSpec {

@@ -30,6 +30,7 @@ import {
   parseFaultSpec,
 } from './faults';
 import { configureDevnetHosts, devnetHosts, LOOPBACK } from './http-util';
+import { ipfsCidOf } from './lit-action-runner';
 import type { CustomNetworkConfig } from './lit-config';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
@@ -104,6 +105,8 @@ export interface DevnetEvents {
 
 export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl {
   readonly rpcUrl: string;
+  /** Lit Action code by IPFS CID, filled through the admin API (not kept in the state file). */
+  private readonly litActions = new Map<string, string>();
   readonly stakingAddress: string;
   readonly blockIndexerUrl: string;
   readonly networkPublicKey: string;
@@ -205,6 +208,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         info: () => self!.info(),
         stats: () => self!.stats(),
         mintPkp: (a) => self!.mintPkp(a),
+        addLitAction: (code) => self!.addLitAction(code),
         setFault: (n, f) => self!.setFault(n, f),
         setChainFaults: (f) => self!.setChainFaults(f),
         advanceEpoch: (o) => self!.advanceEpoch(o),
@@ -293,6 +297,12 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       blockIndexerUrl: this.blockIndexerUrl,
       minNodeCount: this.threshold,
     };
+  }
+
+  addLitAction(code: string): { ipfsId: string } {
+    const ipfsId = ipfsCidOf(code);
+    this.litActions.set(ipfsId, code);
+    return { ipfsId };
   }
 
   mintPkp(permittedAddresses: string[]): PkpInfo {
@@ -484,6 +494,8 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       hdRootPubkeys,
       currentEpoch: () => staking.epoch.number,
       signingParticipants: () => this.activeNodes().map((n) => n.index),
+      rpcUrl: () => this.rpcUrl,
+      litActionCode: (ipfsId) => this.litActions.get(ipfsId),
       logger: log,
     });
     node.on('request', (e) => this.emit('request', e));

@@ -1,7 +1,8 @@
 /**
  * One Lit node of the devnet: its own HTTP server on loopback answering the endpoints the SDK's
  * session flows and their uses take — `/web/handshake/`, `/web/sign_session_key/v1`,
- * `/web/encryption/sign/` (decrypt) and `/web/pkp/sign/v1` (pkpSign) — with real BLS threshold
+ * `/web/encryption/sign/` (decrypt), `/web/pkp/sign/v1` (pkpSign) and `/web/execute/v1` (executeJs,
+ * see lit-action-runner.ts) — with real BLS threshold
  * signature shares, ECDSA shares the SDK combines, Lit's checks and Lit's error bodies. Faults
  * (down, hang, latency, 500, 429) are applied here, per node.
  */
@@ -28,6 +29,7 @@ import {
   type NodeEndpoint,
 } from './faults';
 import { BodyError, closeServer, devnetHosts, listen, readJson, sendJson } from './http-util';
+import { type ActionSignatureShare, ipfsCidOf, LitActionError, runLitAction } from './lit-action-runner';
 import { LitNodeError, litError, litErrorBody } from './lit-errors';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import type { PkpRegistry } from './pkp-registry';
@@ -47,6 +49,10 @@ const ACC_PREFIX = 'lit-accesscontrolcondition';
 const DECRYPTION = 'access-control-condition-decryption';
 const PKP_PREFIX = 'lit-pkp';
 const PKP_SIGNING = 'pkp-signing';
+const LIT_ACTION_PREFIX = 'lit-litaction';
+const LIT_ACTION_EXECUTION = 'lit-action-execution';
+/** Time limit of one Lit Action run unless the devnet sets another. */
+export const DEFAULT_LIT_ACTION_TIMEOUT_MS = 2000;
 
 export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
   '/web/handshake': 'handshake',
@@ -55,6 +61,7 @@ export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
   '/web/encryption/sign': 'encryption_sign',
   '/web/encryption/sign/': 'encryption_sign',
   '/web/pkp/sign/v1': 'pkp_sign',
+  '/web/execute/v1': 'execute_js',
 };
 
 type Counts = Record<NodeEndpoint | 'other', number>;
@@ -101,6 +108,12 @@ export interface LitNodeDeps {
   signingParticipants?: () => number[];
   now?: () => number;
   logger?: DevnetLogger;
+  /** The chain's JSON-RPC URL, what a Lit Action's `getRpcUrl` answers (any chain name). */
+  rpcUrl?: () => string | undefined;
+  /** The code stored under an IPFS id, for `executeJs` by `ipfsId` (the devnet's content store). */
+  litActionCode?: (ipfsId: string) => string | undefined;
+  /** Time limit of one Lit Action run, ms (default DEFAULT_LIT_ACTION_TIMEOUT_MS). */
+  litActionTimeoutMs?: number;
 }
 
 const emptyCounts = (): Counts => ({
@@ -108,6 +121,7 @@ const emptyCounts = (): Counts => ({
   sign_session_key: 0,
   encryption_sign: 0,
   pkp_sign: 0,
+  execute_js: 0,
   other: 0,
 });
 
@@ -279,10 +293,16 @@ export class LitNodeServer extends EventEmitter<{
             ? this.signSessionKey(request)
             : endpoint === 'pkp_sign'
               ? this.pkpSign(request)
-              : this.encryptionSign(request);
+              : endpoint === 'execute_js'
+                ? this.executeJs(request)
+                : this.encryptionSign(request);
       this.counts.successes[endpoint]++;
       sendJson(res, 200, result);
     } catch (e) {
+      if (e instanceof LitActionError) {
+        this.failAction(res, e, correlationId);
+        return;
+      }
       const err =
         e instanceof LitNodeError
           ? e
@@ -297,6 +317,23 @@ export class LitNodeServer extends EventEmitter<{
     this.answeredCodes.set(res, err.code);
     this.log.debug({ node: this.index, code: err.code, message: err.message }, 'node answered an error');
     sendJson(res, err.status, litErrorBody(err, correlationId));
+  }
+
+  /** A failed Lit Action: Lit's error body with the action's logs beside it. */
+  private failAction(res: ServerResponse, err: LitActionError, correlationId: string): void {
+    this.counts.errors[err.code] = (this.counts.errors[err.code] ?? 0) + 1;
+    this.answeredCodes.set(res, err.code);
+    this.log.debug({ node: this.index, code: err.code, message: err.message }, 'lit action failed');
+    sendJson(res, err.status, {
+      errorKind: err.kind,
+      errorCode: err.code,
+      status: err.status,
+      message: err.message,
+      correlationId,
+      details: [err.message],
+      success: false,
+      logs: err.logs,
+    });
   }
 
   private handshake(): Record<string, unknown> {
@@ -524,24 +561,8 @@ export class LitNodeServer extends EventEmitter<{
       resourceId: pkp.tokenId.replace(/^0x/, '').toLowerCase(),
       ability: PKP_SIGNING,
     });
-    const owner = session.userAddress;
-    const isPkpItself = owner.toLowerCase() === pkp.ethAddress.toLowerCase();
-    if (!isPkpItself && !this.deps.pkps.isPermitted(pkp.publicKey, owner)) {
-      throw litError(
-        'NodePKPNotAuthorized',
-        `You are not authorized to sign using this PKP: ${pkp.publicKey}`,
-      );
-    }
-    const secretKey = this.deps.pkps.secretKey(pkp.publicKey);
-    if (!secretKey) {
-      throw litError('NodeSystemFault', `the devnet holds no key share for PKP ${pkp.publicKey}`);
-    }
-    const participants = this.deps.signingParticipants?.() ?? [this.index];
-    if (!participants.includes(this.index)) {
-      throw litError('NodeNotAuthorized', 'this node is not in the current validator set');
-    }
     const digest = Uint8Array.from(toSign as number[]);
-    const share = ecdsaShare(secretKey, digest, this.index, participants);
+    const share = this.pkpShare(pkp.publicKey, session.userAddress, digest);
     const quoted = (v: string) => JSON.stringify(v);
     const digestHex = Buffer.from(digest).toString('hex');
     return {
@@ -557,6 +578,111 @@ export class LitNodeServer extends EventEmitter<{
         sig_type: 'K256',
         signature_share: quoted(share.share),
       },
+    };
+  }
+
+  /**
+   * This node's ECDSA share of `digest` signed by a PKP, after checking the session's owner may
+   * use the PKP (a permitted address, or the PKP itself for PKP sessions) — pkpSign's rule, also
+   * applied to a Lit Action's `signEcdsa`.
+   */
+  private pkpShare(publicKey: string, owner: string, digest: Uint8Array) {
+    const pkp = this.deps.pkps.get(publicKey);
+    if (!pkp) throw litError('NodeInvalidPKPAddress', `No PKP with public key ${publicKey} on this network`);
+    const isPkpItself = owner.toLowerCase() === pkp.ethAddress.toLowerCase();
+    if (!isPkpItself && !this.deps.pkps.isPermitted(pkp.publicKey, owner)) {
+      throw litError(
+        'NodePKPNotAuthorized',
+        `You are not authorized to sign using this PKP: ${pkp.publicKey}`,
+      );
+    }
+    const secretKey = this.deps.pkps.secretKey(pkp.publicKey);
+    if (!secretKey) {
+      throw litError('NodeSystemFault', `the devnet holds no key share for PKP ${pkp.publicKey}`);
+    }
+    const participants = this.deps.signingParticipants?.() ?? [this.index];
+    if (!participants.includes(this.index)) {
+      throw litError('NodeNotAuthorized', 'this node is not in the current validator set');
+    }
+    return ecdsaShare(secretKey, digest, this.index, participants);
+  }
+
+  /**
+   * `executeJs` (SDK 7.4.0: POST `/web/execute/v1` with `{code: <base64>, ipfsId?, jsParams,
+   * authSig, sessionSigs, …}`). Like Lit's node, it derives the action's IPFS id (the CID v0 of
+   * the decoded code, what the SDK's `getIpfsId` computes) and requires the session sig to grant
+   * `lit-action-execution` on `lit-litaction://<that id>` or `lit-litaction://*`; then runs the
+   * action (lit-action-runner.ts) and answers Lit's execute shape `{success, signedData,
+   * decryptedData, claimData, response, logs}`, where `signedData[sigName]` is this node's share
+   * of each `signEcdsa` in the form the SDK's `getSignatures` combines.
+   */
+  private executeJs(body: Record<string, unknown>): Record<string, unknown> {
+    const now = this.now();
+    const { code, ipfsId, jsParams } = body;
+    let source: string;
+    let actionId: string;
+    if (typeof code === 'string' && code) {
+      source = Buffer.from(code, 'base64').toString('utf8');
+      try {
+        actionId = ipfsCidOf(source);
+      } catch (e) {
+        throw litError('NodeBadInput', (e as Error).message);
+      }
+      if (typeof ipfsId === 'string' && ipfsId && ipfsId !== actionId) {
+        throw litError('NodeBadInput', `ipfsId ${ipfsId} is not the IPFS id of the code (${actionId})`);
+      }
+    } else if (typeof ipfsId === 'string' && ipfsId) {
+      const stored = this.deps.litActionCode?.(ipfsId);
+      if (stored === undefined) {
+        throw litError('NodeBadInput', `the devnet's content store holds no Lit Action ${ipfsId}`);
+      }
+      source = stored;
+      actionId = ipfsId;
+    } else {
+      throw litError('NodeBadInput', 'executeJs needs code (base64) or ipfsId');
+    }
+    if (
+      jsParams !== undefined &&
+      (jsParams === null || typeof jsParams !== 'object' || Array.isArray(jsParams))
+    ) {
+      throw litError('NodeBadInput', 'jsParams must be an object');
+    }
+    const session = this.verifySession(body.authSig, now, {
+      resourcePrefix: LIT_ACTION_PREFIX,
+      resourceId: actionId,
+      ability: LIT_ACTION_EXECUTION,
+    });
+    const quoted = (v: string) => JSON.stringify(v);
+    const result = runLitAction(source, {
+      jsParams: (jsParams ?? {}) as Record<string, unknown>,
+      timeoutMs: this.deps.litActionTimeoutMs ?? DEFAULT_LIT_ACTION_TIMEOUT_MS,
+      rpcUrl: () => this.deps.rpcUrl?.(),
+      signEcdsa: ({ toSign, publicKey, sigName }): ActionSignatureShare => {
+        if (toSign.length !== 32) {
+          throw litError(
+            'NodeBadInput',
+            `Message length to be signed is not 32 bytes (got ${toSign.length})`,
+          );
+        }
+        const share = this.pkpShare(publicKey, session.userAddress, toSign);
+        return {
+          sigType: 'K256',
+          signatureShare: quoted(share.share),
+          shareIndex: this.share.index,
+          bigR: quoted(share.bigR),
+          publicKey: quoted(share.publicKey),
+          dataSigned: quoted(Buffer.from(toSign).toString('hex')),
+          sigName,
+        };
+      },
+    });
+    return {
+      success: true,
+      signedData: result.signedData,
+      decryptedData: {},
+      claimData: {},
+      response: result.response,
+      logs: result.logs,
     };
   }
 }

@@ -43,6 +43,8 @@ export interface DevnetControl {
   info(): DevnetInfo;
   stats(): DevnetStats;
   mintPkp(permittedAddresses: string[]): PkpInfo;
+  /** Stores Lit Action code by its IPFS CID (the devnet's content store for `executeJs({ ipfsId })`). */
+  addLitAction(code: string): { ipfsId: string };
   setFault(node: number, fault: FaultSpec): Promise<void>;
   setChainFaults(faults: ChainFaults): void;
   advanceEpoch(opts: { dropNode?: number; addNode?: boolean }): Promise<EpochChange>;

@@ -350,7 +350,7 @@ describe('pkp/sign input checks', () => {
 });
 
 test('unknown endpoints answer 404', async () => {
-  const res = await post(`${devnet.nodeUrls[0]}/web/execute/v1`, {});
+  const res = await post(`${devnet.nodeUrls[0]}/web/nope/v1`, {});
   assert.equal(res.status, 404);
   assert.equal(devnet.stats().nodes[0].requests.other >= 1, true);
 });
