@@ -6,6 +6,7 @@
  * - a PKP agent whose spec asks for `pkp-signing` signs a digest with every generation: each
  *   rotation raises the generation, and the new generation's sigs sign and verify too;
  * - an EOA agent whose wallet the PKP permits signs with a grant on exactly that PKP (token id);
+ * - an agent with `lit-action-execution` runs a Lit Action that signs with its PKP, every generation;
  * - refused with Lit's error code: an agent with the default (decrypt-only) abilities, and an EOA
  *   agent whose wallet the PKP does not permit.
  */
@@ -218,5 +219,65 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
     } finally {
       devnet.setPkpController(pkp.publicKey, strangerWallet.address, false);
     }
+  });
+  test('an agent with lit-action-execution sigs runs a Lit Action that signs with its PKP, every generation', async () => {
+    const agentId = 'action-pkp';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+      resourceAbilityRequests: [{ resource: 'lit-litaction://*', ability: 'lit-action-execution' }],
+    });
+    // The action receives the digest (the devnet's sandbox has no ethers) and signs it with the PKP.
+    const code = `
+      await Lit.Actions.signEcdsa({ toSign: digest, publicKey, sigName: 'agentSig' });
+      Lit.Actions.setResponse({ response: JSON.stringify({ generation }) });
+    `;
+    let status = await freshAbove(agentId, 0);
+    for (let round = 0; round < 2; round++) {
+      const digest = digestOf(`${agentId} generation ${status.generation}`);
+      const res = await lit.executeJs({
+        sessionSigs: status.sessionSigs as any,
+        code,
+        jsParams: { digest: Array.from(digest), publicKey: pkp.publicKey, generation: status.generation },
+      });
+      const sig = (res.signatures as Record<string, { signature: string }>).agentSig;
+      assert.equal(
+        ethers.utils.recoverAddress(digest, sig.signature),
+        pkp.ethAddress,
+        `generation ${status.generation}`,
+      );
+      assert.deepEqual(res.response, { generation: status.generation });
+      if (round === 0) {
+        const previous = status.generation;
+        await keeper.rotate(agentId, { reason: 'executeJs e2e' });
+        status = await freshAbove(agentId, previous);
+      }
+    }
+    assert.equal(status.generation, 2);
+    // The same sigs carry no pkp-signing, so the direct pkpSign is refused: the ability is what counts.
+    assert.equal(await pkpSignError(status.sessionSigs), 'NodeResourceIdNotFound');
+  });
+
+  test('refused: pkp-signing-only sigs cannot run a Lit Action', async () => {
+    const agentId = 'action-refused';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    const status = await freshAbove(agentId, 0);
+    const err = await rejectionOf(
+      lit.executeJs({
+        sessionSigs: status.sessionSigs as any,
+        code: 'Lit.Actions.setResponse({ response: "ran" });',
+      }),
+    );
+    assert.equal(litErrorCodeOf(err), 'NodeResourceIdNotFound');
   });
 });
