@@ -24,29 +24,15 @@ import { sha256 } from '@noble/hashes/sha2';
 import { ethers } from 'ethers';
 import { LitNodeError } from './lit-errors';
 
-/** Error codes of Lit's node for failed actions (`EC::NodeJsExecutionError`, `NodeJsTimeoutError`). */
-export const LIT_ACTION_ERROR_CODES = {
-  NodeJsExecutionError: { kind: 'Unexpected', status: 500 },
-  NodeJsTimeoutError: { kind: 'Timeout', status: 502 },
-} as const;
+export type LitActionErrorCode = 'NodeJsExecutionError' | 'NodeJsTimeoutError';
 
-export type LitActionErrorCode = keyof typeof LIT_ACTION_ERROR_CODES;
-
-/** An action that failed; answered like a `LitNodeError`, plus the action's logs. */
-export class LitActionError extends Error {
-  readonly code: LitActionErrorCode;
+/** An action that failed: a `LitNodeError` (codes in lit-errors.ts) that also carries the action's logs. */
+export class LitActionError extends LitNodeError {
   readonly logs: string;
   constructor(code: LitActionErrorCode, message: string, logs: string) {
-    super(message);
+    super(code, message);
     this.name = 'LitActionError';
-    this.code = code;
     this.logs = logs;
-  }
-  get status(): number {
-    return LIT_ACTION_ERROR_CODES[this.code].status;
-  }
-  get kind(): string {
-    return LIT_ACTION_ERROR_CODES[this.code].kind;
   }
 }
 

@@ -35,6 +35,9 @@ export const LIT_ERROR_CODES = {
   NodeMissingAccessControlConditions: { kind: 'Validation', status: 400 },
   // Lit's node files this one under kind Blockchain; kept as is so bodies match.
   NodeBadInput: { kind: 'Blockchain', status: 422 },
+  // A Lit Action that threw / ran past the time limit (executeJs; Lit's EC names, statuses ours).
+  NodeJsExecutionError: { kind: 'Unexpected', status: 500 },
+  NodeJsTimeoutError: { kind: 'Timeout', status: 502 },
 } as const satisfies Record<string, { kind: string; status: number }>;
 
 export type LitErrorCode = keyof typeof LIT_ERROR_CODES;
