@@ -1,6 +1,7 @@
 /**
  * The worker's configuration, from the environment only (12-factor; the same variables in a shell,
- * a systemd unit, `docker-compose.yml` and Kubernetes). Pure: every bad setting is reported at once,
+ * a systemd unit, `docker-compose.yml` and Kubernetes). The connection may also come from a
+ * `temporal.toml` profile (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`; the variables win over it). Pure: every bad setting is reported at once,
  * each naming the variable and the fix. The list of variables is exported so the compose file can
  * be checked against it.
  */
@@ -34,7 +35,10 @@ export interface WorkerConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
 
-/** Every variable the worker reads (besides codec keys and networks, which their modules own). */
+/**
+ * Every variable the worker reads (besides codec keys and networks, which their modules own, and
+ * envconfig's `TEMPORAL_GRPC_META_*` prefix).
+ */
 export const WORKER_ENV_VARS = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
@@ -43,7 +47,15 @@ export const WORKER_ENV_VARS = [
   'TEMPORAL_TLS_KEY',
   'TEMPORAL_TLS_CA',
   'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
   'TEMPORAL_API_KEY',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
   'SESSION_KEEPER_TASK_QUEUE',
   'SESSION_KEEPER_MAX_CONCURRENT_ACTIVITIES',
   'SESSION_KEEPER_MAX_CONCURRENT_WORKFLOW_TASKS',

@@ -23,7 +23,7 @@ import { createLogger, type Logger, temporalLoggerFor } from './observability/lo
 import { SessionKeeperMetrics } from './observability/metrics';
 import { DEFAULT_TASK_QUEUE } from './shared/names';
 import { loadNetworkConfig, type NetworkConfig } from './shared/network-config';
-import { loadTlsFiles } from './temporal/connection-config';
+import { toConnectionOptions } from './temporal/connection-config';
 import { parseWorkerConfig } from './worker-config';
 
 /**
@@ -279,12 +279,7 @@ export async function runWorkerFromEnv(
       : {}),
   });
   const metrics = config.metricsAddress ? new SessionKeeperMetrics() : undefined;
-  const tls = loadTlsFiles(config.connection);
-  const connectionOptions = {
-    address: config.connection.address,
-    ...(tls ? { tls } : {}),
-    ...(config.connection.apiKey ? { apiKey: config.connection.apiKey } : {}),
-  };
+  const connectionOptions = toConnectionOptions(config.connection);
   const connection = await NativeConnection.connect(connectionOptions);
   const clientConnection = await Connection.connect(connectionOptions);
   const client = new Client({

@@ -1,6 +1,7 @@
 /**
  * Connection flags of the operator commands, named as the Temporal CLI names them; each falls
- * back to the environment variable the Temporal CLI reads (`parseConnectionConfig`).
+ * back to the environment variable the Temporal CLI reads, then to the `temporal.toml` profile
+ * (`--profile`, `--config-file`; resolved with `@temporalio/envconfig` by `parseConnectionConfig`).
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { SessionKeeperClient } from '../client';
@@ -16,6 +17,8 @@ export interface ConnectionOptionValues {
   tlsCaPath?: string;
   tlsServerName?: string;
   apiKey?: string;
+  profile?: string;
+  configFile?: string;
   allowUnencrypted?: boolean;
   connectTimeout?: number;
 }
@@ -42,6 +45,14 @@ export function addConnectionOptions(cmd: Command): Command {
       '--address <host:port>',
       'Temporal frontend address (env TEMPORAL_ADDRESS; default localhost:7233)',
     )
+    .option(
+      '--profile <name>',
+      'temporal.toml profile to connect with (env TEMPORAL_PROFILE; default "default")',
+    )
+    .option(
+      '--config-file <path>',
+      'temporal.toml to read profiles from (env TEMPORAL_CONFIG_FILE; default ~/.config/temporalio/temporal.toml)',
+    )
     .option('-n, --namespace <namespace>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option('--tls', 'connect with TLS (env TEMPORAL_TLS; implied by the other TLS flags and --api-key)')
     .option('--tls-cert-path <path>', 'TLS client certificate (env TEMPORAL_TLS_CLIENT_CERT_PATH)')
@@ -63,6 +74,8 @@ export function connectionFlags(o: ConnectionOptionValues): ConnectionFlags {
     ...(o.tlsCaPath !== undefined ? { tlsCaPath: o.tlsCaPath } : {}),
     ...(o.tlsServerName !== undefined ? { tlsServerName: o.tlsServerName } : {}),
     ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}),
+    ...(o.profile !== undefined ? { profile: o.profile } : {}),
+    ...(o.configFile !== undefined ? { configFile: o.configFile } : {}),
   };
 }
 

@@ -54,9 +54,9 @@ import type {
 } from '../shared/types';
 import {
   type ConnectionFlags,
-  loadTlsFiles,
   parseConnectionConfig,
   type TemporalConnectionConfig,
+  toConnectionOptions,
 } from '../temporal/connection-config';
 import {
   AgentNotFoundError,
@@ -294,13 +294,11 @@ export async function createKeeperClient(opts: KeeperClientOptions = {}): Promis
     env,
     warn: (m) => warnings.push(m),
   });
-  const tls = loadTlsFiles(config);
+  const connectionOptions = toConnectionOptions(config);
   let connection: Connection;
   try {
     connection = await Connection.connect({
-      address: config.address,
-      ...(tls ? { tls } : {}),
-      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...connectionOptions,
       connectTimeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
   } catch (err) {

@@ -240,7 +240,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
     cleanups.push({ what: 'worker connection', run: () => connection.close() });
     const keeper = await createKeeperClient({
       env: clientEnv,
-      connection: { address: server.address, namespace: 'default' },
+      connection: { address: server.address, namespace: 'default', disableConfigFile: true },
       networks,
       queryTimeoutMs: 5_000,
       identity: `session-keeper-demo@${process.pid}`,

@@ -5,7 +5,7 @@ export function register(program: Command): void {
     .command('worker')
     .description(
       'Run a worker: refresh workflows plus the Lit mint activity. Configured from the environment ' +
-        '(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, SESSION_KEEPER_*, LIT_NETWORKS_FILE; see README).',
+        '(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_PROFILE, SESSION_KEEPER_*, LIT_NETWORKS_FILE; see README).',
     )
     .option(
       '--allow-unencrypted',
