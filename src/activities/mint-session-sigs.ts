@@ -1,6 +1,7 @@
 /**
  * The mint: one fresh session key pair, one fresh blockhash nonce, one SIWE capability (signed by
- * the agent's wallet for `eoa`, by the Lit network for `pkp`), wrapped per node by the session key.
+ * the agent's wallet for `eoa`, by the Lit network for `pkp` — authorised by the controller's
+ * wallet signature or by a Lit Action), wrapped per node by the session key.
  * Everything secret (the wallet, the session key pair) lives and dies inside this function.
  */
 import { createSiweMessage, generateAuthSig, parseLitResource } from '@lit-protocol/auth-helpers';
@@ -9,7 +10,13 @@ import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { AuthSig, LitResourceAbilityRequest } from '@lit-protocol/types';
 import type { ethers } from 'ethers';
 import { computeAddress } from 'ethers/lib/utils';
-import type { MintRequest, MintResult, ResourceAbility, SessionSigsMap } from '../shared/types';
+import type {
+  LitActionAuthSpec,
+  MintRequest,
+  MintResult,
+  ResourceAbility,
+  SessionSigsMap,
+} from '../shared/types';
 import { TypedActivityError } from './error-classification';
 import type { PooledClient } from './lit-client-pool';
 import {
@@ -84,7 +91,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export async function mintSessionSigs(req: MintRequest, deps: MintDeps): Promise<MintResult> {
   // Resolve everything local first: a bad key or resource must fail before any network call.
-  const wallet = resolveSigner(req.signer, deps.signerEnvironment);
+  const litAction = req.mode === 'pkp' ? req.litAction : undefined;
+  if (req.signer === undefined && !litAction) {
+    throw new TypedActivityError(
+      'InvalidSigner',
+      'no signer: only a mode "pkp" agent with litAction may mint without a key reference',
+    );
+  }
+  const wallet = req.signer !== undefined ? resolveSigner(req.signer, deps.signerEnvironment) : undefined;
   const resourceAbilityRequests = toSdkResourceRequests(req.resourceAbilityRequests);
   const delegationOwner = req.capacityDelegation
     ? resolveSigner(req.capacityDelegation.signer, deps.signerEnvironment)
@@ -103,7 +117,7 @@ async function mintWith(
   req: MintRequest,
   deps: MintDeps,
   local: {
-    wallet: ethers.Wallet;
+    wallet: ethers.Wallet | undefined;
     resourceAbilityRequests: LitResourceAbilityRequest[];
     delegationOwner?: ethers.Wallet;
   },
@@ -116,7 +130,7 @@ async function mintWith(
 
   const sessionKey = generateSessionKeyPair();
   const expiration = new Date(now() + req.sessionTtlMs).toISOString();
-  const delegateeAddress = req.mode === 'pkp' ? computeAddress(req.pkpPublicKey!) : wallet.address;
+  const delegateeAddress = req.mode === 'pkp' ? computeAddress(req.pkpPublicKey!) : wallet!.address;
 
   let capacityDelegationAuthSig: AuthSig | undefined;
   let capacityDelegationExpiresAt: string | undefined;
@@ -134,24 +148,37 @@ async function mintWith(
     req.mode === 'eoa'
       ? mintEoa(
           client,
-          wallet,
+          wallet!,
           block,
           sessionKey,
           expiration,
           resourceAbilityRequests,
           capacityDelegationAuthSig,
         )
-      : mintPkp(
-          client,
-          wallet,
-          req.pkpPublicKey!,
-          block,
-          sessionKey,
-          expiration,
-          resourceAbilityRequests,
-          capacityDelegationAuthSig,
-          now(),
-        );
+      : req.litAction
+        ? mintPkpByLitAction(
+            client,
+            req.litAction,
+            wallet,
+            req.pkpPublicKey!,
+            block,
+            sessionKey,
+            expiration,
+            resourceAbilityRequests,
+            capacityDelegationAuthSig,
+            now(),
+          )
+        : mintPkp(
+            client,
+            wallet!,
+            req.pkpPublicKey!,
+            block,
+            sessionKey,
+            expiration,
+            resourceAbilityRequests,
+            capacityDelegationAuthSig,
+            now(),
+          );
   const sessionSigs = (await withTimeout(mint, deps.mintTimeoutMs, 'minting session sigs')) as SessionSigsMap;
   if (Object.keys(sessionSigs).length === 0) {
     throw new TypedActivityError(
@@ -198,6 +225,24 @@ async function mintEoa(
   });
 }
 
+/** The controller proves control of the PKP with a short-lived wallet signature (EthWallet auth). */
+async function ethWalletAuthMethod(
+  client: LitNodeClientNodeJs,
+  controller: ethers.Wallet,
+  block: LatestBlock,
+  nowMs: number,
+) {
+  const controllerSiwe = await createSiweMessage({
+    walletAddress: controller.address,
+    nonce: block.blockhash,
+    expiration: new Date(nowMs + CONTROLLER_AUTH_SIG_TTL_MS).toISOString(),
+    statement: 'lit-session-keeper: authorise a PKP session',
+    litNodeClient: client,
+  });
+  const controllerAuthSig = await generateAuthSig({ signer: controller, toSign: controllerSiwe });
+  return { authMethodType: AUTH_METHOD_ETH_WALLET, accessToken: JSON.stringify(controllerAuthSig) };
+}
+
 async function mintPkp(
   client: LitNodeClientNodeJs,
   controller: ethers.Wallet,
@@ -209,18 +254,42 @@ async function mintPkp(
   capacityDelegationAuthSig: AuthSig | undefined,
   nowMs: number,
 ) {
-  // The controller proves control of the PKP with a short-lived wallet signature (EthWallet auth).
-  const controllerSiwe = await createSiweMessage({
-    walletAddress: controller.address,
-    nonce: block.blockhash,
-    expiration: new Date(nowMs + CONTROLLER_AUTH_SIG_TTL_MS).toISOString(),
-    statement: 'lit-session-keeper: authorise a PKP session',
-    litNodeClient: client,
-  });
-  const controllerAuthSig = await generateAuthSig({ signer: controller, toSign: controllerSiwe });
   return client.getPkpSessionSigs({
     pkpPublicKey,
-    authMethods: [{ authMethodType: AUTH_METHOD_ETH_WALLET, accessToken: JSON.stringify(controllerAuthSig) }],
+    authMethods: [await ethWalletAuthMethod(client, controller, block, nowMs)],
+    resourceAbilityRequests,
+    expiration,
+    sessionKey,
+    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+  });
+}
+
+/**
+ * Lit Action auth: the nodes run the action (a permitted action of the PKP) and sign the session
+ * only when it answers "true". No controller key is needed; the SDK still sends an `authMethods`
+ * list (empty, or the optional signer's wallet signature, which the action sees in
+ * `Lit.Auth.authMethodContexts`). The SDK takes inline code base64-encoded and requires
+ * `jsParams`, so an action without parameters gets `{}`.
+ */
+async function mintPkpByLitAction(
+  client: LitNodeClientNodeJs,
+  action: LitActionAuthSpec,
+  controller: ethers.Wallet | undefined,
+  pkpPublicKey: string,
+  block: LatestBlock,
+  sessionKey: ReturnType<typeof generateSessionKeyPair>,
+  expiration: string,
+  resourceAbilityRequests: LitResourceAbilityRequest[],
+  capacityDelegationAuthSig: AuthSig | undefined,
+  nowMs: number,
+) {
+  return client.getLitActionSessionSigs({
+    pkpPublicKey,
+    ...(action.code !== undefined
+      ? { litActionCode: Buffer.from(action.code, 'utf8').toString('base64') }
+      : { litActionIpfsId: action.ipfsId ?? '' }),
+    jsParams: action.jsParams ?? {},
+    authMethods: controller ? [await ethWalletAuthMethod(client, controller, block, nowMs)] : [],
     resourceAbilityRequests,
     expiration,
     sessionKey,

@@ -6,6 +6,10 @@
  *   GET  /stats                                  → DevnetStats
  *   POST /pkps          {permittedAddresses}     → {publicKey, ethAddress, tokenId}
  *   POST /lit-actions   {code}                   → {ipfsId}  (then executeJs({ ipfsId }))
+ *   POST /pkps/permitted-actions {publicKey, ipfsId, permitted?}
+ *                                                → the PKP with its permitted lists
+ *        (a Lit Action that may authorise the PKP's sessions, as PKPPermissions.addPermittedAction;
+ *        `permitted: false` removes it)
  *   POST /faults        {node, mode, latencyMs?, endpoints?}
  *   POST /chain-faults  {staleBlockhash}
  *   POST /epoch         {dropNode?, addNode?}    → EpochChange
@@ -14,6 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { FaultSpecError, parseChainFaults, parseFaultSpec } from './faults';
 import { BodyError, closeServer, isLoopback, LOOPBACK, listen, readJson, sendJson } from './http-util';
 import type { DevnetLogger } from './logger';
+import { IPFS_CID_V0 } from './pkp-registry';
 import { type DevnetControl, DevnetUsageError } from './types';
 
 /** A request the admin API refuses with 400 and this message. */
@@ -52,6 +57,27 @@ export function parsePkpRequest(body: unknown): string[] {
     throw new AdminRequestError('permittedAddresses must be a list of Ethereum addresses');
   }
   return permittedAddresses as string[];
+}
+
+export interface PermittedActionRequest {
+  publicKey: string;
+  ipfsId: string;
+  permitted: boolean;
+}
+
+export function parsePermittedActionRequest(body: unknown): PermittedActionRequest {
+  const { publicKey, ipfsId, permitted, ...rest } = object(body);
+  const problems: string[] = [];
+  if (Object.keys(rest).length) problems.push(`unknown field(s): ${Object.keys(rest).join(', ')}`);
+  if (typeof publicKey !== 'string' || !publicKey)
+    problems.push('publicKey must be the PKP public key (0x04…)');
+  if (typeof ipfsId !== 'string' || !IPFS_CID_V0.test(ipfsId)) {
+    problems.push('ipfsId must be the IPFS CID of the Lit Action (Qm…, as POST /lit-actions answers)');
+  }
+  if (permitted !== undefined && typeof permitted !== 'boolean')
+    problems.push('permitted must be true or false');
+  if (problems.length) throw new AdminRequestError(problems.join('; '));
+  return { publicKey: publicKey as string, ipfsId: ipfsId as string, permitted: permitted !== false };
 }
 
 export class AdminApi {
@@ -111,6 +137,10 @@ export class AdminApi {
         return c.stats();
       case 'POST /pkps':
         return c.mintPkp(parsePkpRequest(body));
+      case 'POST /pkps/permitted-actions': {
+        const r = parsePermittedActionRequest(body);
+        return c.setPkpAction(r.publicKey, r.ipfsId, r.permitted);
+      }
       case 'POST /lit-actions': {
         const { code } = object(body);
         if (typeof code !== 'string' || code.length === 0)

@@ -191,7 +191,8 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     let key: BlsNetworkKey;
     try {
       key = saved ? BlsNetworkKey.fromCoefficientsHex(saved.networkKey) : BlsNetworkKey.generate(threshold);
-      for (const p of saved?.pkps ?? []) pkps.restore(p.publicKey, p.permittedAddresses, p.privateKey);
+      for (const p of saved?.pkps ?? [])
+        pkps.restore(p.publicKey, p.permittedAddresses, p.privateKey, p.permittedActions);
     } catch (e) {
       throw new DevnetStateError(
         `devnet state ${opts.stateFile} is not usable: ${(e as Error).message}; delete it to start a new network`,
@@ -209,6 +210,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         stats: () => self!.stats(),
         mintPkp: (a) => self!.mintPkp(a),
         addLitAction: (code) => self!.addLitAction(code),
+        setPkpAction: (k, id, permitted) => self!.setPkpAction(k, id, permitted),
         setFault: (n, f) => self!.setFault(n, f),
         setChainFaults: (f) => self!.setChainFaults(f),
         advanceEpoch: (o) => self!.advanceEpoch(o),
@@ -305,10 +307,11 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     return { ipfsId };
   }
 
-  mintPkp(permittedAddresses: string[]): PkpInfo {
+  /** Mints a PKP controlled by `permittedAddresses` and the Lit Actions `permittedActions` (IPFS CIDs). */
+  mintPkp(permittedAddresses: string[], permittedActions: string[] = []): PkpInfo {
     let info: PkpInfo;
     try {
-      info = this.parts.pkps.mint(permittedAddresses);
+      info = this.parts.pkps.mint(permittedAddresses, permittedActions);
     } catch (e) {
       throw new DevnetUsageError((e as Error).message);
     }
@@ -330,6 +333,23 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       throw new DevnetUsageError((e as Error).message);
     }
     this.persist();
+  }
+
+  /**
+   * Lets the Lit Action with IPFS CID `ipfsId` authorise sessions of the PKP (Lit's
+   * PKPPermissions `addPermittedAction`), or, with `permitted` false, no longer.
+   */
+  setPkpAction(publicKey: string, ipfsId: string, permitted = true): PkpRecord {
+    try {
+      if (permitted) this.parts.pkps.addPermittedAction(publicKey, ipfsId);
+      else this.parts.pkps.removePermittedAction(publicKey, ipfsId);
+    } catch (e) {
+      throw new DevnetUsageError((e as Error).message);
+    }
+    this.persist();
+    const record = this.parts.pkps.get(publicKey);
+    if (!record) throw new DevnetUsageError(`no PKP with public key ${publicKey}`);
+    return record;
   }
 
   /** Sets node `node`'s fault (`'none'` clears it). Node indices are stable 0-based ids. */
@@ -457,6 +477,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         return {
           publicKey: p.publicKey,
           permittedAddresses: p.permittedAddresses,
+          ...(p.permittedActions.length ? { permittedActions: p.permittedActions } : {}),
           ...(privateKey ? { privateKey } : {}),
         };
       }),

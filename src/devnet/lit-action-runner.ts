@@ -1,5 +1,6 @@
 /**
- * Runs Lit Action code for the devnet's `executeJs` (POST `/web/execute/v1`).
+ * Runs Lit Action code for the devnet's `executeJs` (POST `/web/execute/v1`) and for Lit Action
+ * auth of PKP sessions (POST `/web/sign_session_key/v1` with `code` / `litActionIpfsId`).
  *
  * Sandbox: `node:vm`, a fresh context per run, with a time limit (vm `timeout`, which with
  * `microtaskMode: 'afterEvaluate'` also covers the promise jobs the action queues). Chosen over
@@ -13,8 +14,9 @@
  * as the `node:test` runner), Node aborts on an async-hook stack assertion. The devnet process
  * alone has none and answers NodeJsTimeoutError; a worker thread per run would avoid it.
  *
- * The action sees `Lit.Actions` / `LitActions` with `setResponse`, `signEcdsa`, `getRpcUrl`, a
- * `console` whose output becomes `logs`, and `jsParams` both as `jsParams` and as globals. Host
+ * The action sees `Lit.Actions` / `LitActions` with `setResponse`, `signEcdsa`, `getRpcUrl`,
+ * `Lit.Auth` (the auth context, see `LitActionAuth`), a `console` whose output becomes `logs`,
+ * and `jsParams` both as `jsParams` and as globals. Host
  * operations run synchronously; the action's promises all settle within the run, so an action
  * still pending when the run ends awaits something that never comes, and is refused.
  */
@@ -47,8 +49,30 @@ export interface ActionSignatureShare {
   sigName: string;
 }
 
+/** One auth method the node resolved for the request, as Lit's `Lit.Auth.authMethodContexts` lists it. */
+export interface AuthMethodContext {
+  userId: string;
+  appId: string;
+  authMethodType: number;
+  usedForSignSessionKeyRequest: boolean;
+}
+
+/**
+ * `Lit.Auth` as Lit's node hands it to an action: the IPFS ids of the running action(s), the
+ * auth methods the request proved, and the address of the session (or auth sig) that called it.
+ */
+export interface LitActionAuth {
+  actionIpfsIds: string[];
+  authMethodContexts: AuthMethodContext[];
+  authSigAddress: string | null;
+  resources: string[];
+  customAuthResource: string;
+}
+
 export interface LitActionHost {
   jsParams: Record<string, unknown>;
+  /** What the action sees as `Lit.Auth` (default: an empty context). */
+  auth?: LitActionAuth;
   /** The node's share for `toSign` by the PKP `publicKey`; throws a `LitNodeError` to refuse. */
   signEcdsa(req: { toSign: Uint8Array; publicKey: string; sigName: string }): ActionSignatureShare;
   /** The RPC URL of `chain`, if the node knows one. */
@@ -61,6 +85,14 @@ export interface LitActionResult {
   logs: string;
   signedData: Record<string, ActionSignatureShare>;
 }
+
+const EMPTY_AUTH: LitActionAuth = {
+  actionIpfsIds: [],
+  authMethodContexts: [],
+  authSigAddress: null,
+  resources: [],
+  customAuthResource: '',
+};
 
 const UNIXFS_CHUNK = 262_144;
 
@@ -101,7 +133,13 @@ const BOOTSTRAP = `
       host.signEcdsa(Array.from(toSign ?? []), publicKey, sigName),
     getRpcUrl: async ({ chain } = {}) => host.getRpcUrl(chain),
   });
-  globalThis.Lit = Object.freeze({ Actions });
+  // Parsed inside the context so the action gets plain objects of its own realm.
+  const freeze = (v) => {
+    if (v && typeof v === 'object') for (const k of Object.keys(v)) freeze(v[k]);
+    return Object.freeze(v);
+  };
+  const Auth = freeze(JSON.parse(host.authJson));
+  globalThis.Lit = Object.freeze({ Actions, Auth });
   globalThis.LitActions = Actions;
   const log = (...args) => host.log(...args);
   globalThis.console = Object.freeze({ log, info: log, warn: log, error: log, debug: log });
@@ -118,6 +156,7 @@ export function runLitAction(code: string, host: LitActionHost): LitActionResult
   for (const [k, v] of Object.entries(host.jsParams)) sandbox[k] = v;
   sandbox.jsParams = host.jsParams;
   sandbox.__litHost = {
+    authJson: JSON.stringify(host.auth ?? EMPTY_AUTH),
     setResponse: (value: unknown) => {
       response = typeof value === 'string' ? value : JSON.stringify(value);
     },

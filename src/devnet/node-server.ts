@@ -29,7 +29,13 @@ import {
   type NodeEndpoint,
 } from './faults';
 import { BodyError, closeServer, devnetHosts, listen, readJson, sendJson } from './http-util';
-import { type ActionSignatureShare, ipfsCidOf, LitActionError, runLitAction } from './lit-action-runner';
+import {
+  type ActionSignatureShare,
+  type AuthMethodContext,
+  ipfsCidOf,
+  LitActionError,
+  runLitAction,
+} from './lit-action-runner';
 import { LitNodeError, litError, litErrorBody } from './lit-errors';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import type { PkpRegistry } from './pkp-registry';
@@ -65,6 +71,22 @@ export const NODE_ROUTES: Partial<Record<string, NodeEndpoint>> = {
 };
 
 type Counts = Record<NodeEndpoint | 'other', number>;
+
+/** A Lit Action named by a `sign_session_key` request. */
+interface SessionAction {
+  source: string;
+  ipfsId: string;
+  jsParams: Record<string, unknown>;
+}
+
+/** Pure: the request's `jsParams`, which must be a JSON object when given. */
+function jsParamsOf(jsParams: unknown): Record<string, unknown> {
+  if (jsParams === undefined) return {};
+  if (jsParams === null || typeof jsParams !== 'object' || Array.isArray(jsParams)) {
+    throw litError('NodeBadInput', 'jsParams must be an object');
+  }
+  return jsParams as Record<string, unknown>;
+}
 
 export interface NodeStats {
   index: number;
@@ -350,6 +372,13 @@ export class LitNodeServer extends EventEmitter<{
     };
   }
 
+  /**
+   * `sign_session_key` (SDK 7.4.0: POST `/web/sign_session_key/v1` with `{sessionKey, authMethods,
+   * pkpPublicKey, siweMessage, curveType, epoch}`, and for Lit Action auth — `getLitActionSessionSigs`
+   * or `getPkpSessionSigs` with `litActionCode` / `litActionIpfsId` — also `code` (base64) or
+   * `litActionIpfsId`, and `jsParams`). Authorised either by an auth method of a permitted
+   * controller, or by a Lit Action (see `authoriseByAction`); the network then signs the session.
+   */
   private signSessionKey(body: Record<string, unknown>): Record<string, unknown> {
     const now = this.now();
     const { sessionKey, authMethods, pkpPublicKey, siweMessage, curveType } = body;
@@ -364,6 +393,7 @@ export class LitNodeServer extends EventEmitter<{
     }
     if (curveType !== 'BLS')
       throw litError('NodeInvalidCurveType', `curveType must be BLS, got ${String(curveType)}`);
+    const action = this.sessionAction(body);
     const siwe = parseSiwe(siweMessage);
     if (siwe.statement?.includes('lit-resolvedauthcontext')) {
       throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
@@ -395,7 +425,14 @@ export class LitNodeServer extends EventEmitter<{
     const block = this.deps.clock.byHash(siwe.nonce);
     checkNonceBlock(siwe.nonce, block, now);
 
-    if (!controllers.some((address) => this.deps.pkps.isPermitted(pkpPublicKey, address))) {
+    const authMethodContexts = controllers.map((userId) => ({
+      appId: 'lit',
+      authMethodType: AUTH_METHOD_TYPE_ETH_WALLET,
+      usedForSignSessionKeyRequest: true,
+      userId,
+    }));
+    if (!action && !controllers.some((address) => this.deps.pkps.isPermitted(pkpPublicKey, address))) {
+      // Also the answer to a request with neither an auth method nor a Lit Action.
       throw litError(
         'NodePKPNotAuthorized',
         `You are not authorized to sign using this PKP: ${pkpPublicKey}`,
@@ -415,16 +452,13 @@ export class LitNodeServer extends EventEmitter<{
     if (Object.keys(userAtt).some((r) => r.startsWith('lit-resolvedauthcontext'))) {
       throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
     }
+    // Last, after every cheap check: running the action is the expensive part.
+    if (action) this.authoriseByAction(action, pkpPublicKey, authMethodContexts);
     // Every node must build the identical message, or the shares would not combine: the auth
     // context therefore holds nothing node-specific and no clock reading.
     const authContext = {
-      actionIpfsIdStack: [],
-      authMethodContexts: controllers.map((userId) => ({
-        appId: 'lit',
-        authMethodType: AUTH_METHOD_TYPE_ETH_WALLET,
-        usedForSignSessionKeyRequest: true,
-        userId,
-      })),
+      actionIpfsIdStack: action ? [action.ipfsId] : [],
+      authMethodContexts,
       authSigAddress: null,
       customAuthResource: '',
     };
@@ -469,6 +503,99 @@ export class LitNodeServer extends EventEmitter<{
       );
     }
     return verifyEthWalletAccessToken(m.accessToken, now);
+  }
+
+  /** The Lit Action a `sign_session_key` request names (`code` or `litActionIpfsId`), if any. */
+  private sessionAction(body: Record<string, unknown>): SessionAction | undefined {
+    const { code, litActionIpfsId, jsParams } = body;
+    const given = (v: unknown) => typeof v === 'string' && v !== '';
+    if (!given(code) && !given(litActionIpfsId)) return undefined;
+    const { source, actionId } = this.actionSource(code, litActionIpfsId);
+    return { source, ipfsId: actionId, jsParams: jsParamsOf(jsParams) };
+  }
+
+  /**
+   * Lit Action auth of a session: the action must be a permitted action of the PKP (PKPPermissions
+   * `addPermittedAction`, by IPFS id) — checked before it runs, so no other code runs in its name —
+   * and must answer true: `Lit.Actions.setResponse({ response: "true" })`, as Lit's docs and the
+   * js-sdk's own Lit Action session tests have it (Lit's node source was not at hand to check the
+   * exact comparison). The devnet requires the response string to be exactly "true" (the runner
+   * turns a non-string response into JSON, so `response: true` counts as well). Anything else
+   * ("false", nothing, other text) refuses with NodeAuthFailed (the devnet's choice of Lit code
+   * for "authentication said no"); an action that
+   * throws or runs out of time refuses with NodeJsExecutionError / NodeJsTimeoutError. The action
+   * sees `Lit.Auth` with its own IPFS id and the auth methods the request proved, which need not
+   * be permitted controllers: deciding about them is the action's job.
+   */
+  private authoriseByAction(
+    action: SessionAction,
+    pkpPublicKey: string,
+    authMethodContexts: AuthMethodContext[],
+  ): void {
+    if (!this.deps.pkps.get(pkpPublicKey)) {
+      throw litError('NodeInvalidPKPAddress', `No PKP with public key ${pkpPublicKey} on this network`);
+    }
+    if (!this.deps.pkps.isPermittedAction(pkpPublicKey, action.ipfsId)) {
+      throw litError(
+        'NodePKPNotAuthorized',
+        `Lit Action ${action.ipfsId} is not a permitted action of PKP ${pkpPublicKey}`,
+      );
+    }
+    const result = runLitAction(action.source, {
+      jsParams: action.jsParams,
+      auth: {
+        actionIpfsIds: [action.ipfsId],
+        authMethodContexts,
+        authSigAddress: null,
+        resources: [],
+        customAuthResource: '',
+      },
+      timeoutMs: this.deps.litActionTimeoutMs ?? DEFAULT_LIT_ACTION_TIMEOUT_MS,
+      rpcUrl: () => this.deps.rpcUrl?.(),
+      // There is no session yet whose owner could be checked against the PKP's permissions.
+      signEcdsa: () => {
+        throw litError(
+          'NodeNotAuthorized',
+          'signEcdsa is not available to a Lit Action that authorises a session',
+        );
+      },
+    });
+    if (result.response !== 'true') {
+      throw litError(
+        'NodeAuthFailed',
+        `Lit Action ${action.ipfsId} did not authorise the session: it must call Lit.Actions.setResponse({ response: "true" }), its response was ${JSON.stringify(result.response)}`,
+        result.logs ? [`logs: ${result.logs}`] : [],
+      );
+    }
+  }
+
+  /**
+   * The code of a Lit Action named by inline `code` (base64) and/or an IPFS id, and its IPFS id —
+   * derived from the code (the CID v0 the SDK's `getIpfsId` computes), as Lit's node does, so a
+   * request cannot claim another action's id; by id alone, the code comes from the content store.
+   */
+  private actionSource(code: unknown, ipfsId: unknown): { source: string; actionId: string } {
+    if (typeof code === 'string' && code) {
+      const source = Buffer.from(code, 'base64').toString('utf8');
+      let actionId: string;
+      try {
+        actionId = ipfsCidOf(source);
+      } catch (e) {
+        throw litError('NodeBadInput', (e as Error).message);
+      }
+      if (typeof ipfsId === 'string' && ipfsId && ipfsId !== actionId) {
+        throw litError('NodeBadInput', `ipfsId ${ipfsId} is not the IPFS id of the code (${actionId})`);
+      }
+      return { source, actionId };
+    }
+    if (typeof ipfsId === 'string' && ipfsId) {
+      const stored = this.deps.litActionCode?.(ipfsId);
+      if (stored === undefined) {
+        throw litError('NodeBadInput', `the devnet's content store holds no Lit Action ${ipfsId}`);
+      }
+      return { source: stored, actionId: ipfsId };
+    }
+    throw litError('NodeBadInput', 'a Lit Action needs code (base64) or an IPFS id');
   }
 
   private encryptionSign(body: Record<string, unknown>): Record<string, unknown> {
@@ -619,34 +746,11 @@ export class LitNodeServer extends EventEmitter<{
   private executeJs(body: Record<string, unknown>): Record<string, unknown> {
     const now = this.now();
     const { code, ipfsId, jsParams } = body;
-    let source: string;
-    let actionId: string;
-    if (typeof code === 'string' && code) {
-      source = Buffer.from(code, 'base64').toString('utf8');
-      try {
-        actionId = ipfsCidOf(source);
-      } catch (e) {
-        throw litError('NodeBadInput', (e as Error).message);
-      }
-      if (typeof ipfsId === 'string' && ipfsId && ipfsId !== actionId) {
-        throw litError('NodeBadInput', `ipfsId ${ipfsId} is not the IPFS id of the code (${actionId})`);
-      }
-    } else if (typeof ipfsId === 'string' && ipfsId) {
-      const stored = this.deps.litActionCode?.(ipfsId);
-      if (stored === undefined) {
-        throw litError('NodeBadInput', `the devnet's content store holds no Lit Action ${ipfsId}`);
-      }
-      source = stored;
-      actionId = ipfsId;
-    } else {
+    const given = (v: unknown) => typeof v === 'string' && v !== '';
+    if (!given(code) && !given(ipfsId))
       throw litError('NodeBadInput', 'executeJs needs code (base64) or ipfsId');
-    }
-    if (
-      jsParams !== undefined &&
-      (jsParams === null || typeof jsParams !== 'object' || Array.isArray(jsParams))
-    ) {
-      throw litError('NodeBadInput', 'jsParams must be an object');
-    }
+    const { source, actionId } = this.actionSource(code, ipfsId);
+    const params = jsParamsOf(jsParams);
     const session = this.verifySession(body.authSig, now, {
       resourcePrefix: LIT_ACTION_PREFIX,
       resourceId: actionId,
@@ -654,7 +758,14 @@ export class LitNodeServer extends EventEmitter<{
     });
     const quoted = (v: string) => JSON.stringify(v);
     const result = runLitAction(source, {
-      jsParams: (jsParams ?? {}) as Record<string, unknown>,
+      jsParams: params,
+      auth: {
+        actionIpfsIds: [actionId],
+        authMethodContexts: [],
+        authSigAddress: session.userAddress,
+        resources: [],
+        customAuthResource: '',
+      },
       timeoutMs: this.deps.litActionTimeoutMs ?? DEFAULT_LIT_ACTION_TIMEOUT_MS,
       rpcUrl: () => this.deps.rpcUrl?.(),
       signEcdsa: ({ toSign, publicKey, sigName }): ActionSignatureShare => {

@@ -2,7 +2,7 @@
  * A devnet's identity on disk, so that a restarted devnet is the same Lit network: the BLS network
  * key (the secret polynomial, hence every node's share), the ports of the chain RPC, block
  * indexer, admin API and nodes, the nodes' on-chain addresses and validator-set membership, the
- * epoch, the HD root keys, and the minted PKPs with their permitted controllers. Session sigs
+ * epoch, the HD root keys, and the minted PKPs with their permitted controllers and Lit Actions. Session sigs
  * minted before a restart stay valid after it: same node URLs, same network key.
  *
  * Blocks are not saved: a restarted chain issues new blocks (nonces from before the restart are
@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { IPFS_CID_V0 } from './pkp-registry';
 import { DevnetUsageError } from './types';
 
 export const DEVNET_STATE_VERSION = 1;
@@ -40,8 +41,17 @@ export interface DevnetState {
   epoch: number;
   /** Node i (0-based) holds share i+1. */
   nodes: DevnetNodeState[];
-  /** `privateKey` (hex) lets a restored PKP sign; files written before pkpSign lack it. */
-  pkps: { publicKey: string; permittedAddresses: string[]; privateKey?: string }[];
+  /**
+   * `privateKey` (hex) lets a restored PKP sign; files written before pkpSign lack it.
+   * `permittedActions`: IPFS CIDs of the Lit Actions that may authorise the PKP's sessions
+   * (absent when none, and in files written before Lit Action auth).
+   */
+  pkps: {
+    publicKey: string;
+    permittedAddresses: string[];
+    permittedActions?: string[];
+    privateKey?: string;
+  }[];
 }
 
 const port = z.number().int().min(1).max(65535);
@@ -77,6 +87,9 @@ const stateSchema = z
         .object({
           publicKey: hex,
           permittedAddresses: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
+          permittedActions: z
+            .array(z.string().regex(IPFS_CID_V0, { message: 'must be an IPFS CID v0 (Qm…)' }))
+            .optional(),
           privateKey: hex.optional(),
         })
         .strict(),

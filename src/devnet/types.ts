@@ -1,7 +1,7 @@
 /** Shapes shared by the devnet's programmatic API, admin API and CLI. */
 import type { ChainFaults, FaultSpec } from './faults';
 import type { NodeStats } from './node-server';
-import type { PkpInfo } from './pkp-registry';
+import type { PkpInfo, PkpRecord } from './pkp-registry';
 
 /** What `npx session-keeper devnet` prints (one JSON line) and `startDevnet` returns. */
 export interface DevnetInfo {
@@ -45,6 +45,8 @@ export interface DevnetControl {
   mintPkp(permittedAddresses: string[]): PkpInfo;
   /** Stores Lit Action code by its IPFS CID (the devnet's content store for `executeJs({ ipfsId })`). */
   addLitAction(code: string): { ipfsId: string };
+  /** Lets the Lit Action `ipfsId` authorise sessions of the PKP (or, with `permitted` false, no longer). */
+  setPkpAction(publicKey: string, ipfsId: string, permitted: boolean): PkpRecord;
   setFault(node: number, fault: FaultSpec): Promise<void>;
   setChainFaults(faults: ChainFaults): void;
   advanceEpoch(opts: { dropNode?: number; addNode?: boolean }): Promise<EpochChange>;

@@ -49,6 +49,10 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const PKP_PUBLIC_KEY = /^(0x)?04[0-9a-fA-F]{128}$/;
 const HEX_PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
+/** An IPFS CID v0 (what Lit's PKPPermissions `addPermittedAction` takes): "Qm" + 44 base58 characters. */
+export const IPFS_CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
+/** Lit Action code beyond this is refused: it goes into every workflow history and every mint request. */
+export const MAX_LIT_ACTION_CODE_CHARS = 256 * 1024;
 
 export class AgentSpecError extends Error {
   readonly issues: { field: string; message: string }[];
@@ -89,6 +93,89 @@ const signerRef = z
       'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
   });
 
+/**
+ * Pure: the problems of `jsParams` — not a JSON object, holding a value JSON cannot carry, or a
+ * string that looks like a private key (jsParams are stored in workflow history: not secret).
+ */
+export function jsParamsIssues(value: unknown): { path: (string | number)[]; message: string }[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return [
+      {
+        path: [],
+        message: 'must be a JSON object of the parameters the action reads, e.g. {"minBalance": 1}',
+      },
+    ];
+  }
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const walk = (v: unknown, path: (string | number)[]) => {
+    if (typeof v === 'string') {
+      if (HEX_PRIVATE_KEY.test(v.trim())) {
+        issues.push({
+          path,
+          message:
+            'looks like a private key; jsParams are not secret (they are stored in workflow history), never put a key in them',
+        });
+      }
+    } else if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) walk(item, [...path, i]);
+    } else if (v && typeof v === 'object') {
+      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+        issues.push({
+          path,
+          message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
+        });
+        return;
+      }
+      for (const [k, item] of Object.entries(v)) walk(item, [...path, k]);
+    } else if (!(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      issues.push({
+        path,
+        message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
+      });
+    }
+  };
+  walk(value, []);
+  return issues;
+}
+
+const litAction = z
+  .object({
+    code: z
+      .string()
+      .refine((c) => c.trim().length > 0, { message: "must be the Lit Action's JavaScript source" })
+      .refine((c) => c.length <= MAX_LIT_ACTION_CODE_CHARS, {
+        message: `is longer than ${MAX_LIT_ACTION_CODE_CHARS} characters; pin the action to IPFS and use litAction.ipfsId`,
+      })
+      .optional(),
+    // `refine` with `test`, not `.regex`: zod resets the regex's `lastIndex`, and the workflow
+    // sandbox freezes exported objects such as this one.
+    ipfsId: z
+      .string()
+      .refine((id) => IPFS_CID_V0.test(id), {
+        message: 'must be the IPFS CID of the Lit Action: "Qm" followed by 44 base58 characters',
+      })
+      .optional(),
+    jsParams: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if ((a.code === undefined) === (a.ipfsId === undefined)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message:
+          'give exactly one of litAction.code (the JavaScript source) or litAction.ipfsId (its IPFS CID, Qm…)',
+      });
+    }
+    if (a.jsParams === undefined) return;
+    for (const issue of jsParamsIssues(a.jsParams)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['jsParams', ...issue.path],
+        message: issue.message,
+      });
+    }
+  });
+
 const resourceAbility = z
   .object({ resource: z.string(), ability: z.string() })
   .strict()
@@ -121,13 +208,14 @@ const specSchema = z
       .string()
       .regex(NETWORK_NAME, { message: 'must be a network name such as datil-dev or devnet' }),
     mode: z.enum(['eoa', 'pkp'], { message: 'must be "eoa" (wallet-signed) or "pkp" (PKP session sigs)' }),
-    signer: signerRef,
+    signer: signerRef.optional(),
     pkpPublicKey: z
       .string()
       .regex(PKP_PUBLIC_KEY, {
         message: 'must be an uncompressed secp256k1 public key: 0x04 followed by 128 hex digits',
       })
       .optional(),
+    litAction: litAction.optional(),
     resourceAbilityRequests: z
       .array(resourceAbility)
       .min(1, { message: 'must name at least one resource and ability' })
@@ -216,6 +304,22 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
       message: 'only applies to mode "pkp"; remove it or set mode to "pkp"',
     });
   }
+  const hasLitAction = raw.litAction !== undefined;
+  if (mode === 'eoa' && hasLitAction) {
+    issues.push({
+      field: 'litAction',
+      message:
+        'only applies to mode "pkp" (a Lit Action authorises PKP sessions); remove it or set mode to "pkp"',
+    });
+  }
+  // A Lit Action authorises the PKP's sessions on its own; every other agent signs with a key.
+  if (raw.signer === undefined && !(mode === 'pkp' && hasLitAction)) {
+    issues.push({
+      field: 'signer',
+      message:
+        'is required: a key reference env:NAME or file:/path (only a mode "pkp" agent with litAction may omit it)',
+    });
+  }
   const sessionTtlMs =
     s?.sessionTtl ??
     (flagged.has('sessionTtl') ? undefined : durationOf(raw.sessionTtl)) ??
@@ -242,7 +346,7 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
     agentId: s.agentId,
     network: s.network,
     mode: s.mode,
-    signer: s.signer,
+    ...(s.signer !== undefined ? { signer: s.signer } : {}),
     resourceAbilityRequests: s.resourceAbilityRequests ?? DEFAULT_RESOURCE_ABILITY_REQUESTS,
     sessionTtlMs,
     refresh: {
@@ -253,6 +357,15 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
   };
   if (s.pkpPublicKey)
     spec.pkpPublicKey = s.pkpPublicKey.startsWith('0x') ? s.pkpPublicKey : `0x${s.pkpPublicKey}`;
+  if (s.litAction) {
+    spec.litAction = {
+      ...(s.litAction.code !== undefined ? { code: s.litAction.code } : {}),
+      ...(s.litAction.ipfsId !== undefined ? { ipfsId: s.litAction.ipfsId } : {}),
+      ...(s.litAction.jsParams !== undefined
+        ? { jsParams: s.litAction.jsParams as Record<string, unknown> }
+        : {}),
+    };
+  }
   if (s.capacityDelegation) {
     spec.capacityDelegation = {
       signer: s.capacityDelegation.signer,

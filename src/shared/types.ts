@@ -46,6 +46,21 @@ export interface CapacityDelegationSpec {
 }
 
 /**
+ * Lit Action auth of a PKP's sessions (mode `pkp`): instead of a controller wallet, a Lit Action
+ * that is a permitted action of the PKP decides, on every mint, whether the network signs the
+ * session (it must call `Lit.Actions.setResponse({ response: "true" })`). Exactly one of `code` /
+ * `ipfsId`. Nothing here is secret — it is stored in workflow history like the rest of the spec.
+ */
+export interface LitActionAuthSpec {
+  /** The action's JavaScript source (plain text; the activity base64-encodes it for the SDK). */
+  code?: string;
+  /** The action's IPFS CID (v0, `Qm…`), for code the Lit nodes fetch from IPFS. */
+  ipfsId?: string;
+  /** Parameters the action sees as `jsParams`: a JSON object, NOT secret (workflow history). */
+  jsParams?: Record<string, unknown>;
+}
+
+/**
  * An agent's spec after validation and defaults (the workflow input). It holds no secret:
  * `signer` is a *reference* (`env:NAME` or `file:/path`) resolved only inside the activity.
  */
@@ -53,9 +68,16 @@ export interface AgentSpec {
   agentId: string;
   network: string;
   mode: AgentMode;
-  signer: string;
+  /**
+   * Key reference of the agent's wallet (mode `eoa`) or of the PKP's controller (mode `pkp`).
+   * Optional only with `litAction`; given there, its wallet signature is passed along as an
+   * auth method the action sees in `Lit.Auth.authMethodContexts`.
+   */
+  signer?: string;
   /** Uncompressed secp256k1 public key of the PKP, `0x04…` (mode `pkp` only). */
   pkpPublicKey?: string;
+  /** Lit Action auth of the PKP's sessions (mode `pkp` only). */
+  litAction?: LitActionAuthSpec;
   resourceAbilityRequests: ResourceAbility[];
   sessionTtlMs: number;
   refresh: RefreshPolicy;
@@ -108,8 +130,10 @@ export interface MintRequest {
   agentId: string;
   network: string;
   mode: AgentMode;
-  signer: string;
+  /** Absent only for a Lit-Action-authorised PKP without a controller. */
+  signer?: string;
   pkpPublicKey?: string;
+  litAction?: LitActionAuthSpec;
   resourceAbilityRequests: ResourceAbility[];
   sessionTtlMs: number;
   capacityDelegation?: CapacityDelegationSpec;

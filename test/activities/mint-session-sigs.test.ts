@@ -279,6 +279,42 @@ describe('mintSessionSigs against the devnet', () => {
     assert.equal(failure.nonRetryable, false);
   });
 
+  describe('Lit Action auth', () => {
+    const ALLOW = `Lit.Actions.setResponse({ response: String(jsParams.allow === true) });`;
+    const noSigner = (overrides: Partial<MintRequest>): MintRequest => {
+      const { signer: _dropped, ...rest } = pkp(overrides);
+      return rest;
+    };
+
+    test('a permitted action that answers "true" mints without any signer; sigs decrypt for the PKP', async () => {
+      const { ipfsId } = devnet.addLitAction(ALLOW);
+      devnet.setPkpAction(pkpPublicKey, ipfsId);
+      const inline = await activities.mintSessionSigs(
+        noSigner({ litAction: { code: ALLOW, jsParams: { allow: true } } }),
+      );
+      assert.ok(await decrypts(inline.sessionSigs, pkpAddress));
+      const byId = await activities.mintSessionSigs(
+        noSigner({ litAction: { ipfsId, jsParams: { allow: true } } }),
+      );
+      assert.equal(byId.nodeUrls.length, 3);
+    });
+
+    test('an action that answers false: NodeAuthFailed, non-retryable', async () => {
+      devnet.setPkpAction(pkpPublicKey, devnet.addLitAction(ALLOW).ipfsId);
+      const failure = await failureOf(
+        activities.mintSessionSigs(noSigner({ litAction: { code: ALLOW, jsParams: { allow: false } } })),
+      );
+      assert.equal(failure.type, 'NodeAuthFailed');
+      assert.equal(failure.nonRetryable, true);
+    });
+
+    test('no signer and no Lit Action fails before any network call', async () => {
+      const failure = await failureOf(activities.mintSessionSigs(noSigner({})));
+      assert.equal(failure.type, 'InvalidSigner');
+      assert.equal(pool.connects, 0);
+    });
+  });
+
   test('a controller the PKP does not permit: NodePKPNotAuthorized, non-retryable', async () => {
     const failure = await failureOf(activities.mintSessionSigs(pkp({ signer: 'env:STRANGER_KEY' })));
     assert.equal(failure.type, 'NodePKPNotAuthorized');

@@ -9,6 +9,10 @@ import {
 
 const PKP = `0x04${'ab'.repeat(64)}`;
 const base = { agentId: 'agent-7', network: 'datil-dev', mode: 'eoa', signer: 'env:AGENT_7_KEY' };
+const CID = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
+const CODE = 'Lit.Actions.setResponse({ response: "true" });';
+/** A Lit-Action-authorised PKP agent: no signer needed. */
+const actionAgent = { agentId: 'agent-8', network: 'datil-dev', mode: 'pkp', pkpPublicKey: PKP };
 
 describe('parseAgentSpec', () => {
   test('applies defaults: 24 h TTL, refresh at 2/3 with ±10% jitter, decryption only (not *)', () => {
@@ -63,6 +67,68 @@ describe('parseAgentSpec', () => {
       /pkp-signing/,
     ],
     ['unknown field', { ...base, colour: 'blue' }, '(spec)', /unknown field\(s\) colour/],
+    ['missing signer without litAction', { ...base, signer: undefined }, 'signer', /required.*litAction/],
+    [
+      'missing signer of a pkp agent without litAction',
+      { ...actionAgent },
+      'signer',
+      /only a mode "pkp" agent with litAction may omit it/,
+    ],
+    [
+      'litAction on an eoa agent',
+      { ...base, litAction: { code: CODE } },
+      'litAction',
+      /only applies to mode "pkp"/,
+    ],
+    [
+      'litAction with both code and ipfsId',
+      { ...actionAgent, litAction: { code: CODE, ipfsId: CID } },
+      'litAction',
+      /exactly one of litAction.code .* or litAction.ipfsId/,
+    ],
+    ['litAction with neither code nor ipfsId', { ...actionAgent, litAction: {} }, 'litAction', /exactly one/],
+    [
+      'litAction.ipfsId that is no CID',
+      { ...actionAgent, litAction: { ipfsId: 'bafy-not-v0' } },
+      'litAction.ipfsId',
+      /"Qm" followed by 44 base58/,
+    ],
+    [
+      'empty litAction.code',
+      { ...actionAgent, litAction: { code: '  ' } },
+      'litAction.code',
+      /JavaScript source/,
+    ],
+    [
+      'litAction.code over the size limit',
+      { ...actionAgent, litAction: { code: 'x'.repeat(256 * 1024 + 1) } },
+      'litAction.code',
+      /use litAction.ipfsId/,
+    ],
+    [
+      'litAction.jsParams that is an array',
+      { ...actionAgent, litAction: { code: CODE, jsParams: [1] } },
+      'litAction.jsParams',
+      /must be a JSON object/,
+    ],
+    [
+      'litAction.jsParams holding a private key',
+      { ...actionAgent, litAction: { code: CODE, jsParams: { wallet: { key: `0x${'a'.repeat(64)}` } } } },
+      'litAction.jsParams.wallet.key',
+      /looks like a private key; jsParams are not secret .*workflow history/,
+    ],
+    [
+      'litAction.jsParams holding a non-JSON value',
+      { ...actionAgent, litAction: { code: CODE, jsParams: { when: new Date(0) } } },
+      'litAction.jsParams.when',
+      /plain JSON/,
+    ],
+    [
+      'unknown litAction field',
+      { ...actionAgent, litAction: { code: CODE, params: {} } },
+      'litAction',
+      /unknown field\(s\) params/,
+    ],
   ];
   for (const [name, input, field, message] of bad) {
     test(`rejects ${name}, naming ${field}`, () => {
@@ -83,6 +149,43 @@ describe('parseAgentSpec', () => {
     assert.throws(
       () => parseAgentSpec({ agentId: '', network: 'Bad Net', mode: 'x', signer: 'nope' }),
       (err: AgentSpecError) => err.issues.length === 4,
+    );
+  });
+
+  const goodActions: [string, Record<string, unknown>][] = [
+    ['inline code', { code: CODE }],
+    [
+      'inline code with jsParams',
+      { code: CODE, jsParams: { minBalance: 1, tags: ['a'], nested: { ok: null } } },
+    ],
+    ['an IPFS id', { ipfsId: CID }],
+  ];
+  for (const [name, litAction] of goodActions) {
+    test(`a pkp agent authorised by a Lit Action (${name}) needs no signer and round-trips`, () => {
+      const spec = parseAgentSpec({ ...actionAgent, litAction });
+      assert.deepEqual(spec.litAction, litAction);
+      assert.equal(spec.signer, undefined);
+      assert.ok(sameSpec(spec, parseAgentSpec(spec)));
+    });
+  }
+
+  test('a Lit Action agent may still name a signer (its wallet becomes an auth method the action sees)', () => {
+    const spec = parseAgentSpec({ ...actionAgent, signer: 'env:CTRL', litAction: { ipfsId: CID } });
+    assert.equal(spec.signer, 'env:CTRL');
+  });
+
+  test('every bad litAction field is reported at once, beside the other fields', () => {
+    assert.throws(
+      () =>
+        parseAgentSpec({
+          ...actionAgent,
+          sessionTtl: '31d',
+          litAction: { code: CODE, ipfsId: 'nope', jsParams: { k: 'f'.repeat(64) } },
+        }),
+      (err: AgentSpecError) =>
+        ['litAction', 'litAction.ipfsId', 'litAction.jsParams.k', 'sessionTtl'].every((f) =>
+          err.issues.some((i) => i.field === f),
+        ),
     );
   });
 

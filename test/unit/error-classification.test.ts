@@ -19,6 +19,14 @@ const cases: [string, unknown, string, boolean][] = [
   ['NodePKPNotAuthorized is permanent', nodeError('NodePKPNotAuthorized'), 'NodePKPNotAuthorized', false],
   ['NodeInvalidAuthSig is permanent', nodeError('NodeInvalidAuthSig'), 'NodeInvalidAuthSig', false],
   ['NodeBadInput is permanent', nodeError('NodeBadInput'), 'NodeBadInput', false],
+  [
+    'a Lit Action that says no (NodeAuthFailed) is permanent',
+    nodeError('NodeAuthFailed'),
+    'NodeAuthFailed',
+    false,
+  ],
+  ['a Lit Action that threw is retried', nodeError('NodeJsExecutionError'), 'NodeJsExecutionError', true],
+  ['a Lit Action that timed out is retried', nodeError('NodeJsTimeoutError'), 'NodeJsTimeoutError', true],
   ['NodeSystemFault is transient', nodeError('NodeSystemFault'), 'NodeSystemFault', true],
   [
     'NodeConcurrencyOverload is transient',

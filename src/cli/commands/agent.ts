@@ -46,6 +46,32 @@ export interface StartFlags {
   capacitySigner?: string;
   capacityTokenId?: string;
   capacityTtl?: string;
+  /** The Lit Action's source, read from `--lit-action-file`. */
+  litActionCode?: string;
+  litActionIpfsId?: string;
+  litActionParams?: unknown;
+}
+
+/** commander parser for `--lit-action-file <path>`: the action's JavaScript source. */
+export function readLitActionFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the Lit Action's .js file`,
+    );
+  }
+}
+
+/** commander parser for `--lit-action-params <json>`; whether it is an object is parseAgentSpec's call. */
+export function parseJsParams(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `is not JSON (${(err as Error).message}); give a JSON object such as '{"minBalance":1}'`,
+    );
+  }
 }
 
 /** commander parser for `--resources resource=ability,resource=ability`. */
@@ -106,6 +132,13 @@ export function specInputFromFlags(agentId: string | undefined, f: StartFlags): 
   }
   if (f.resources !== undefined) spec.resourceAbilityRequests = f.resources;
   if (f.label !== undefined) spec.labels = f.label;
+  if (f.litActionCode !== undefined || f.litActionIpfsId !== undefined || f.litActionParams !== undefined) {
+    spec.litAction = {
+      ...(f.litActionCode !== undefined ? { code: f.litActionCode } : {}),
+      ...(f.litActionIpfsId !== undefined ? { ipfsId: f.litActionIpfsId } : {}),
+      ...(f.litActionParams !== undefined ? { jsParams: f.litActionParams } : {}),
+    };
+  }
   if (f.capacitySigner !== undefined || f.capacityTokenId !== undefined || f.capacityTtl !== undefined) {
     spec.capacityDelegation = {
       ...(f.capacitySigner !== undefined ? { signer: f.capacitySigner } : {}),
@@ -130,6 +163,10 @@ const FLAG_FOR_FIELD: [RegExp, string][] = [
   [/^capacityDelegation\.signer$/, '--capacity-signer'],
   [/^capacityDelegation\.capacityTokenId$/, '--capacity-token-id'],
   [/^capacityDelegation\.ttl$/, '--capacity-ttl'],
+  [/^litAction\.code$/, '--lit-action-file'],
+  [/^litAction\.ipfsId$/, '--lit-action-ipfs-id'],
+  [/^litAction\.jsParams/, '--lit-action-params'],
+  [/^litAction$/, '--lit-action-file/--lit-action-ipfs-id'],
 ];
 
 /** Pure: an `AgentSpecError` in terms of the command's flags, on one line. */
@@ -261,6 +298,17 @@ function startCommand(): Command {
     .option('--capacity-signer <ref>', 'key reference of the capacity credit owner (paid networks)')
     .option('--capacity-token-id <id>', 'capacity credit NFT id')
     .option('--capacity-ttl <duration>', 'lifetime of each capacity delegation (default 7d)')
+    .option(
+      '--lit-action-file <file>',
+      "mode pkp: a Lit Action (its .js source) authorises the PKP's sessions instead of --signer",
+      readLitActionFile,
+    )
+    .option('--lit-action-ipfs-id <cid>', "mode pkp: the same, by the action's IPFS CID (Qm…)")
+    .option(
+      '--lit-action-params <json>',
+      "the action's jsParams, a JSON object (NOT secret: stored in workflow history)",
+      parseJsParams,
+    )
     .option('--replace', 'replace the agent if it runs with a different spec (terminates the old run)')
     .option(
       '--from-file <file>',
@@ -274,6 +322,8 @@ Examples:
   session-keeper agent start agent-1 --network datil-dev --mode eoa --signer env:AGENT_1_KEY
   session-keeper agent start agent-2 --network datil --mode pkp --signer file:/run/secrets/a2 \\
       --pkp-public-key 0x04… --ttl 7d --refresh-at 12h --capacity-signer env:CAPACITY_OWNER_KEY
+  session-keeper agent start agent-3 --network datil --mode pkp --pkp-public-key 0x04… \\
+      --lit-action-ipfs-id Qm… --lit-action-params '{"agent":"agent-3"}'
   session-keeper agent start --from-file agents.json --network devnet`,
     )
     .action(

@@ -1,0 +1,174 @@
+/**
+ * Lit Action auth end to end: a PKP whose only authority is a permitted Lit Action, kept by the
+ * real system — a Temporal dev server, the real worker (workflow + mint activity + pooled Lit
+ * client), the real keeper client and the devnet; the stock SDK's `pkpSign` uses the sigs.
+ * - an agent with `litAction` (inline code with jsParams) and no signer gets sigs, is rotated to
+ *   generation 2, and the sigs of each generation sign as the PKP;
+ * - the same by IPFS id;
+ * - an agent whose action refuses ends failed with Lit's error code, NodeAuthFailed.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ethers } from 'ethers';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
+import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import { type Devnet, startDevnet } from '../../src/devnet';
+import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import {
+  LitAgentId,
+  LitNetwork,
+  LitSessionExpiresAt,
+  LitSessionGeneration,
+  LitSessionState,
+} from '../../src/shared/search-attributes';
+import type { SessionStatus } from '../../src/shared/types';
+import { executableOption } from '../../src/temporal/binaries';
+import { createSessionWorker, type SessionWorker } from '../../src/worker';
+import { connected } from '../devnet/helpers';
+import { until } from '../polling';
+
+/** Authorises a session only for the agent its jsParams name. */
+const ACTION = `
+  Lit.Actions.setResponse({ response: String(jsParams.agent === 'la-inline' || jsParams.agent === 'la-ipfs') });
+`;
+const PKP_SIGNING_ANY = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
+const noFiles = () => {
+  throw new Error('no key files in this test');
+};
+
+let env: TestWorkflowEnvironment;
+let devnet: Devnet;
+let lit: LitNodeClientNodeJs;
+let pkp: PkpInfo;
+let actionIpfsId: string;
+let keeper: SessionKeeperClient;
+let worker: SessionWorker | undefined;
+let running: Promise<void> | undefined;
+
+const digestOf = (text: string) =>
+  ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
+  const digest = digestOf(text);
+  const { signature } = await lit.pkpSign({
+    pubKey: pkp.publicKey,
+    toSign: digest,
+    sessionSigs: sigs as any,
+  });
+  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
+}
+
+function statusWhere(
+  agentId: string,
+  what: string,
+  ok: (s: SessionStatus) => boolean,
+): Promise<SessionStatus> {
+  return until(
+    `${agentId} ${what}`,
+    async () => {
+      const s = await keeper.getStatus(agentId);
+      return ok(s) ? s : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+const freshAbove = (agentId: string, after: number) =>
+  statusWhere(
+    agentId,
+    `fresh at a generation above ${after}`,
+    (s) => s.state === 'fresh' && s.generation > after && s.sessionSigs !== null,
+  );
+
+/** Start → generation 1 signs → rotate → generation 2 signs, with new sigs. */
+async function keepsSigning(agentId: string, litAction: Record<string, unknown>): Promise<void> {
+  await keeper.startAgent({
+    agentId,
+    network: 'devnet',
+    mode: 'pkp',
+    pkpPublicKey: pkp.publicKey,
+    litAction,
+    resourceAbilityRequests: PKP_SIGNING_ANY,
+  });
+  const first = await freshAbove(agentId, 0);
+  assert.equal(first.generation, 1);
+  await assertSigns(first.sessionSigs, `${agentId} generation 1`, 'generation 1');
+  await keeper.rotate(agentId, { reason: 'lit action auth e2e' });
+  const second = await freshAbove(agentId, first.generation);
+  assert.equal(second.generation, 2);
+  assert.notDeepEqual(second.sessionSigs, first.sessionSigs);
+  await assertSigns(second.sessionSigs, `${agentId} generation 2`, 'generation 2');
+}
+
+describe('end to end: a PKP agent authorised by a Lit Action', () => {
+  before(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // Installed already by another test in this process.
+    }
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: executableOption('temporal'),
+        searchAttributes: [
+          LitAgentId,
+          LitNetwork,
+          LitSessionState,
+          LitSessionExpiresAt,
+          LitSessionGeneration,
+        ],
+      },
+    });
+    devnet = await startDevnet({ blockTimeMs: 1000 });
+    actionIpfsId = devnet.addLitAction(ACTION).ipfsId;
+    // No controller wallet: the action is the PKP's only authority.
+    pkp = devnet.mintPkp([], [actionIpfsId]);
+    lit = await connected(devnet.networkConfig());
+    worker = await createSessionWorker({
+      connection: env.nativeConnection,
+      networks: { custom: { devnet: devnet.networkConfig() } },
+      signerEnvironment: { env: {}, readFile: noFiles },
+    });
+    running = worker.run();
+    keeper = await createKeeperClient({
+      env: { LIT_NETWORKS: JSON.stringify({ networks: { devnet: devnet.networkConfig() } }) },
+      connection: { address: env.address },
+      warn: () => undefined,
+    });
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await keeper?.close().catch(() => undefined);
+    if (lit) await disposeLitClient(lit);
+    await env?.teardown();
+    await devnet?.close();
+  });
+
+  test('inline code: sigs without any signer, rotated to generation 2, each generation signs', async () => {
+    await keepsSigning('la-inline', { code: ACTION, jsParams: { agent: 'la-inline' } });
+  });
+
+  test('by IPFS id: the same', async () => {
+    await keepsSigning('la-ipfs', { ipfsId: actionIpfsId, jsParams: { agent: 'la-ipfs' } });
+  });
+
+  test('an action that refuses the agent: the agent fails with NodeAuthFailed', async () => {
+    const agentId = 'la-refused';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      pkpPublicKey: pkp.publicKey,
+      litAction: { code: ACTION, jsParams: { agent: agentId } },
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    const status = await statusWhere(agentId, 'failed', (s) => s.state === 'failed');
+    assert.equal(status.lastError?.type, 'NodeAuthFailed');
+    assert.equal(status.generation, 0);
+  });
+});
