@@ -1,20 +1,19 @@
 /**
  * The production shape of docker-compose.yml, run on loopback without Docker: PostgreSQL, the
  * Temporal server on it (default store and SQL visibility), the `default` namespace with the
- * keeper's search attributes (the same `setup` code compose runs), and N worker processes of this
+ * keeper's search attributes (compose's `setup` command), and N worker processes of this
  * project configured through compose's worker environment. Every part can be stopped, killed and
  * started again on its own, which is what the cluster test suite does to it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { registerSearchAttributes } from '../../src/client/search-attributes-setup';
 import { freePort } from '../../src/temporal/dev-server';
 import { track } from './child-processes';
 import { type ComposeFacts, REPO_ROOT, readComposeFacts } from './compose-source';
@@ -23,6 +22,8 @@ import { ensureServerBinaries, type ServerPorts, setupSchemas, TemporalServer } 
 import { waitFor } from './wait';
 
 export const CLI = path.join(REPO_ROOT, 'bin', 'session-keeper.js');
+/** The command of compose's `setup` service, run the same way here. */
+export const SETUP_COMMAND = ['setup'];
 
 export interface LocalClusterOptions {
   /** Working directory for data and logs (default: a new temporary directory). */
@@ -168,13 +169,18 @@ export class LocalCluster {
     return this.server.address;
   }
 
-  /** `session-keeper setup` as compose's setup service runs it: the search attributes. */
+  /** Runs compose's `setup` service command (`session-keeper setup`: the search attributes). */
   async setup(): Promise<void> {
-    const connection = await Connection.connect({ address: this.address });
-    try {
-      await registerSearchAttributes(new Client({ connection, namespace: this.namespace }), this.namespace);
-    } finally {
-      await connection.close();
+    const result = spawnSync(process.execPath, [CLI, ...SETUP_COMMAND], {
+      cwd: REPO_ROOT,
+      env: this.workerEnv,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (result.status !== 0) {
+      throw new Error(
+        `session-keeper ${SETUP_COMMAND.join(' ')} failed: ${(result.stderr || result.stdout).trim()}`,
+      );
     }
   }
 
@@ -271,10 +277,11 @@ export class LocalCluster {
     clearTimeout(timer);
   }
 
-  /** Stops (SIGTERM, or SIGKILL) and starts the Temporal server on the same database and ports. */
-  async restartTemporal(mode: 'stop' | 'kill' = 'kill'): Promise<void> {
+  /** Stops (SIGTERM, or SIGKILL) the Temporal server, stays down for `downMs`, starts it on the same database and ports. */
+  async restartTemporal(mode: 'stop' | 'kill' = 'kill', downMs = 0): Promise<void> {
     if (mode === 'kill') await this.server.kill();
     else await this.server.stop();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.server.start();
   }
 

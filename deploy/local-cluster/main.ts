@@ -53,7 +53,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 
   for (let slot = 1; slot <= opts.workers; slot++) await cluster.startWorker(slot);
-  const table = new Table({ head: ['part', 'where', 'log'] });
+  // Plain borders, no colours: the table is read in terminals and in logs alike.
+  const table = new Table({ head: ['part', 'where', 'log'], style: { head: [], border: [] } });
   table.push(
     ['PostgreSQL', cluster.postgres.address, path.join(dir, 'postgres', 'postgres.log')],
     [`Temporal server ${cluster.facts.temporalServerVersion}`, cluster.address, cluster.server.logFile],

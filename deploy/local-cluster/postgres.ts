@@ -89,7 +89,16 @@ export class LocalPostgres {
     const binDir = ensurePostgres(log);
     fs.mkdirSync(opts.dir, { recursive: true });
     // The server user must be able to reach its directories under ours.
-    if (isRoot()) fs.chmodSync(opts.dir, 0o755);
+    if (isRoot()) {
+      fs.chmodSync(opts.dir, 0o755);
+      for (let d = path.dirname(path.resolve(opts.dir)); d !== path.dirname(d); d = path.dirname(d)) {
+        if ((fs.statSync(d).mode & 0o001) === 0) {
+          throw new Error(
+            `PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(fs.statSync(d).mode & 0o777).toString(8)}); use a data directory whose parents others may enter (chmod o+x)`,
+          );
+        }
+      }
+    }
     const passwordFile = path.join(opts.dir, 'password');
     if (!fs.existsSync(passwordFile))
       fs.writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
@@ -201,9 +210,11 @@ export class LocalPostgres {
     await this.signal('SIGQUIT');
   }
 
-  async restart(mode: 'fast' | 'crash' = 'fast'): Promise<void> {
+  /** Stops (fast, or as a crash), stays down for `downMs`, and starts on the same data. */
+  async restart(mode: 'fast' | 'crash' = 'fast', downMs = 0): Promise<void> {
     if (mode === 'crash') await this.crash();
     else await this.stop();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.startServer();
   }
 

@@ -27,6 +27,8 @@ export interface Sample {
   valid: boolean;
   /** When that decrypt ran (at most a few seconds before `t`). */
   checkedAt?: number;
+  /** The verdict is the previous sigs' (still unexpired); the new ones wait for a decrypt. */
+  carried?: boolean;
   error?: string;
   /** The scenario made the network unable to serve anyone (e.g. 2 of 3 nodes down). */
   networkImpaired: boolean;
@@ -283,6 +285,25 @@ export function countDuplicateMints(records: MintLogRecord[]): DuplicateReport {
     duplicates: detail.reduce((n, d) => n + d.count - 1, 0),
     detail,
   };
+}
+
+/**
+ * Splits duplicate mints into those a SIGKILLed worker explains (it minted and died before Temporal
+ * had the result, so the retry on another worker minted that generation again: activities run at
+ * least once) and the rest, which nothing excuses.
+ */
+export function separateRedoneAfterKill(
+  report: DuplicateReport,
+  killedWorkers: string[],
+): { duplicates: number; redone: number; detail: DuplicateReport['detail'] } {
+  let redone = 0;
+  const detail: DuplicateReport['detail'] = [];
+  for (const d of report.detail) {
+    const byKilled = d.workers.filter((w) => killedWorkers.includes(w)).length;
+    if (d.count === 2 && byKilled === 1) redone += 1;
+    else detail.push(d);
+  }
+  return { duplicates: detail.reduce((n, d) => n + d.count - 1, 0), redone, detail };
 }
 
 /** A node's successful answer to `sign_session_key` (one share of one PKP mint). */

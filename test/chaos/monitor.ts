@@ -35,13 +35,19 @@ type Checkable = Observed & { sigs: SessionSigsMap; key: string };
 
 type Encrypted = Awaited<ReturnType<typeof encryptFor>>;
 
+/** What the monitor needs of a suite's environment (the chaos suite's, or the cluster suite's). */
+export type MonitoredFleet = Pick<ChaosEnv, 'dir' | 'devnet' | 'agents' | 'keeper'>;
+
 export class Monitor {
   readonly samples: Sample[] = [];
   /** Set by a scenario while it keeps the network from serving anyone (e.g. 2 of 3 nodes down). */
   networkImpaired = false;
   private readonly last = new Map<string, SessionStatus>();
   /** The last decrypt per agent: which sigs (see `Observed.key`), when, and the outcome. */
-  private readonly verified = new Map<string, { key: string; at: number; ok: boolean; error?: string }>();
+  private readonly verified = new Map<
+    string,
+    { key: string; at: number; ok: boolean; error?: string; expiresAt: number | null }
+  >();
   private readonly encrypted = new Map<string, Encrypted>();
   private readonly clients = new Map<string, Promise<LitNodeClientNodeJs>>();
   private running?: Promise<void>;
@@ -50,11 +56,18 @@ export class Monitor {
   private readonly consoleLog = console.log;
 
   constructor(
-    private readonly env: ChaosEnv,
+    private readonly env: MonitoredFleet,
     private readonly intervalMs = 1_000,
     /** Unchanged sigs are decrypted again at least this often. */
     private readonly recheckMs = 3_000,
     private readonly maxDecryptsPerTick = 2,
+    /**
+     * New sigs decrypted per tick (default: all at once). A large fleet rotating at once would
+     * otherwise queue hundreds of decrypts in one tick; the rest wait for the next ticks, and until
+     * then an agent is judged by its previous sigs, while those were valid and unexpired (they are
+     * what its SessionSigsSource would still hold).
+     */
+    private readonly maxNewDecryptsPerTick = Number.POSITIVE_INFINITY,
   ) {
     this.out = fs.createWriteStream(`${env.dir}/samples.jsonl`, { flags: 'a' });
   }
@@ -163,7 +176,8 @@ export class Monitor {
       return last && last.key === o.key ? last.at : undefined;
     };
     const withSigs = observed.filter((o): o is Checkable => o.sigs !== undefined && o.key !== undefined);
-    const fresh = withSigs.filter((o) => checkedAt(o) === undefined);
+    const unchecked = withSigs.filter((o) => checkedAt(o) === undefined);
+    const fresh = unchecked.slice(0, this.maxNewDecryptsPerTick);
     const rechecks = withSigs
       .filter((o) => checkedAt(o) !== undefined && t - checkedAt(o)! >= this.recheckMs)
       .sort((a, b) => checkedAt(a)! - checkedAt(b)!)
@@ -173,7 +187,13 @@ export class Monitor {
         const nodes = validators.filter((u) => o.sample.sigNodes.includes(u));
         let error = await this.tryDecrypt(o.sample.agentId, o.sigs, nodes);
         if (error) error = await this.tryDecrypt(o.sample.agentId, o.sigs, nodes); // one retry: a slow tick is not a gap
-        this.verified.set(o.sample.agentId, { key: o.key, at: t, ok: error === undefined, error });
+        this.verified.set(o.sample.agentId, {
+          key: o.key,
+          at: t,
+          ok: error === undefined,
+          error,
+          expiresAt: o.sample.expiresAt,
+        });
       }),
     );
     for (const o of observed) {
@@ -183,6 +203,11 @@ export class Monitor {
           o.sample.valid = last.ok;
           o.sample.checkedAt = last.at;
           if (last.error) o.sample.error = last.error;
+        } else if (last?.ok && last.expiresAt !== null && t < last.expiresAt) {
+          // New sigs waiting for their decrypt: the previous, verified ones still serve.
+          o.sample.valid = true;
+          o.sample.checkedAt = last.at;
+          o.sample.carried = true;
         }
       }
       if (o.queryError && o.sample.error) o.sample.error = `${o.sample.error}; ${o.queryError}`;

@@ -9,6 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import {
+  composeFacts,
+  LOCATION_VARIABLES,
+  readComposeFacts,
+} from '../../deploy/local-cluster/compose-source';
+import { SETUP_COMMAND } from '../../deploy/local-cluster/local-cluster';
 import { buildProgram } from '../../src/cli/main';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
 import { parseWorkerConfig, WORKER_ENV_VARS } from '../../src/worker-config';
@@ -114,4 +120,39 @@ test('every command the compose file runs is a CLI command, with the options it 
       );
     }
   }
+});
+
+// The local cluster (deploy/local-cluster) runs the same production shape without Docker; it
+// reads the server version and the worker environment from this compose file, so they cannot drift.
+
+test('the local cluster builds the Temporal server release compose pins', () => {
+  const facts = readComposeFacts();
+  assert.equal(`temporalio/auto-setup:${facts.temporalServerVersion}`, services.temporal.image);
+  assert.throws(
+    () => composeFacts('services:\n  temporal:\n    image: temporalio/auto-setup:latest\n', () => ''),
+    /services\.temporal\.image is "temporalio\/auto-setup:latest".*pinned/,
+  );
+});
+
+test("the local cluster's workers get compose's worker environment; only the location variables differ", () => {
+  const facts = readComposeFacts();
+  assert.deepEqual(facts.workerEnv, workerEnv);
+  // Each location variable is one compose sets to a container host or path.
+  for (const name of LOCATION_VARIABLES) {
+    assert.ok(workerEnv[name], `compose does not set ${name}; drop it from LOCATION_VARIABLES`);
+    assert.match(
+      workerEnv[name],
+      /^(temporal:|\/|0\.0\.0\.0:)/,
+      `${name}=${workerEnv[name]} is not a location`,
+    );
+  }
+  // Whatever else compose sets (task queue, tuning, namespace) reaches the cluster's workers unchanged.
+  for (const [name, value] of Object.entries(workerEnv)) {
+    if ((LOCATION_VARIABLES as readonly string[]).includes(name)) continue;
+    assert.equal(facts.portableWorkerEnv[name], value, name);
+  }
+});
+
+test('the local cluster registers the search attributes with the command compose runs', () => {
+  assert.deepEqual(services.setup.command, SETUP_COMMAND);
 });

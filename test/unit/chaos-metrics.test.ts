@@ -14,6 +14,7 @@ import {
   parseMintLog,
   type Sample,
   seconds,
+  separateRedoneAfterKill,
   statesSeen,
   summarizeGaps,
   workflowTaskTrouble,
@@ -174,6 +175,24 @@ describe('worker logs', () => {
     assert.equal(report.generations, 2);
     assert.equal(report.duplicates, 1);
     assert.deepEqual(report.detail, [{ agentId: 'a', generation: 2, count: 2, workers: ['A1', 'B1'] }]);
+  });
+
+  test('a generation redone after its worker was SIGKILLed is told apart from a real duplicate', () => {
+    const d = (workers: string[]) => ({ agentId: 'a', generation: 2, count: workers.length, workers });
+    const cases: { detail: ReturnType<typeof d>[]; killed: string[]; duplicates: number; redone: number }[] =
+      [
+        { detail: [d(['A1', 'B1'])], killed: [], duplicates: 1, redone: 0 },
+        { detail: [d(['A1', 'B1'])], killed: ['A1'], duplicates: 0, redone: 1 },
+        // Both mints on live workers, or three mints: not explained by the kill.
+        { detail: [d(['B1', 'C1'])], killed: ['A1'], duplicates: 1, redone: 0 },
+        { detail: [d(['A1', 'B1', 'C1'])], killed: ['A1'], duplicates: 2, redone: 0 },
+        { detail: [d(['A1', 'A1'])], killed: ['A1'], duplicates: 1, redone: 0 },
+      ];
+    for (const c of cases) {
+      const report = { mints: 0, generations: 0, duplicates: 0, detail: c.detail };
+      const r = separateRedoneAfterKill(report, c.killed);
+      assert.deepEqual([r.duplicates, r.redone], [c.duplicates, c.redone], JSON.stringify(c));
+    }
   });
 });
 
