@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
 import { freePort } from '../../src/temporal/dev-server';
+import { identitiesPollingBoth } from '../../src/temporal/task-queue-pollers';
 import { track } from './child-processes';
 import { type ComposeFacts, REPO_ROOT, readComposeFacts } from './compose-source';
 import { LocalPostgres, tail } from './postgres';
@@ -237,22 +238,8 @@ export class LocalCluster {
   async pollerIdentities(): Promise<Set<string>> {
     const connection = await Connection.connect({ address: this.address, connectTimeout: 2_000 });
     try {
-      const taskQueue = this.workerEnv.SESSION_KEEPER_TASK_QUEUE ?? 'lit-session-refresh';
-      const kinds = [
-        temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      ];
-      const sets = await Promise.all(
-        kinds.map(async (taskQueueType) => {
-          const res = await connection.workflowService.describeTaskQueue({
-            namespace: this.namespace,
-            taskQueue: { name: taskQueue },
-            taskQueueType,
-          });
-          return new Set((res.pollers ?? []).map((p) => p.identity ?? ''));
-        }),
-      );
-      return new Set([...sets[0]].filter((id) => sets[1].has(id)));
+      const taskQueue = this.workerEnv.SESSION_KEEPER_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+      return await identitiesPollingBoth(connection.workflowService, this.namespace, taskQueue);
     } finally {
       await connection.close();
     }

@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { track } from './child-processes';
+import { signalAndWait, track } from './child-processes';
 import { waitFor } from './wait';
 
 export interface PostgresOptions {
@@ -72,7 +72,6 @@ export class LocalPostgres {
   private readonly socketDir: string;
   private readonly logFile: string;
   private child?: ChildProcess;
-  private exited?: Promise<void>;
 
   private constructor(opts: PostgresOptions, binDir: string, password: string) {
     this.port = opts.port;
@@ -181,23 +180,21 @@ export class LocalPostgres {
     fs.closeSync(out);
     track(child);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await waitFor(`PostgreSQL on ${this.address}`, 60_000, async () => {
       if (child.exitCode !== null)
         throw new Error(`postgres exited with ${child.exitCode}: ${tail(this.logFile)}`);
-      try {
-        execFileSync(path.join(this.binDir, 'pg_isready'), [
-          '-h',
-          '127.0.0.1',
-          '-p',
-          String(this.port),
-          '-q',
-        ]);
-        return true;
-      } catch {
-        return undefined;
-      }
+      return this.accepting() ? true : undefined;
     });
+  }
+
+  /** Whether the server accepts connections now (pg_isready). */
+  private accepting(): boolean {
+    try {
+      execFileSync(path.join(this.binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port), '-q']);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Fast shutdown: connections are closed, the data is consistent. */
@@ -219,27 +216,11 @@ export class LocalPostgres {
   }
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
-    // A crash can leave the server's children for a moment; wait for the pid file to go or be stale.
-    await waitFor('PostgreSQL to release its port', 30_000, async () => {
-      try {
-        execFileSync(path.join(this.binDir, 'pg_isready'), [
-          '-h',
-          '127.0.0.1',
-          '-p',
-          String(this.port),
-          '-q',
-        ]);
-        return undefined;
-      } catch {
-        return true;
-      }
-    });
+    await signalAndWait(this.child, sig);
+    // After a crash the server's own children may hold the port for a moment.
+    await waitFor('PostgreSQL to release its port', 30_000, async () =>
+      this.accepting() ? undefined : true,
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { track } from './child-processes';
+import { signalAndWait, track } from './child-processes';
 import { REPO_ROOT } from './compose-source';
 import { tail } from './postgres';
 import { waitFor } from './wait';
@@ -193,7 +193,6 @@ export const DYNAMIC_CONFIG = stringify({
 
 export class TemporalServer {
   private child?: ChildProcess;
-  private exited?: Promise<void>;
 
   constructor(
     private readonly binary: string,
@@ -236,7 +235,6 @@ export class TemporalServer {
     fs.closeSync(out);
     track(child);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await waitFor(
       `the Temporal server on ${this.address}`,
       timeoutMs,
@@ -264,11 +262,6 @@ export class TemporalServer {
   }
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
+    await signalAndWait(this.child, sig);
   }
 }

@@ -20,6 +20,7 @@ import type { AgentSpecInput } from '../../src/shared/agent-spec';
 import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../../src/shared/names';
 import type { RefreshPolicy, SessionStatus } from '../../src/shared/types';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server';
+import { identitiesPollingBoth } from '../../src/temporal/task-queue-pollers';
 import { until } from '../polling';
 import { type HistoryEventSummary, type LogRecord, parseLog, type SigningRecord } from './metrics';
 
@@ -252,23 +253,8 @@ export class ChaosEnv {
   }
 
   /** Identities polling both the workflow and the activity task queue right now. */
-  async pollerIdentities(): Promise<Set<string>> {
-    const svc = this.keeper.temporal.workflowService;
-    const kinds = [
-      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    ];
-    const sets = await Promise.all(
-      kinds.map(async (taskQueueType) => {
-        const res = await svc.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: DEFAULT_TASK_QUEUE },
-          taskQueueType,
-        });
-        return new Set((res.pollers ?? []).map((p) => p.identity ?? ''));
-      }),
-    );
-    return new Set([...sets[0]].filter((id) => sets[1].has(id)));
+  pollerIdentities(): Promise<Set<string>> {
+    return identitiesPollingBoth(this.keeper.temporal.workflowService, 'default', DEFAULT_TASK_QUEUE);
   }
 
   /** SIGKILL (no drain): whatever the worker was doing is lost mid-flight. */
@@ -312,14 +298,12 @@ export class ChaosEnv {
     track(this.server.process);
   }
 
-  async startFleet(): Promise<void> {
-    const results = await this.keeper.startAgents(this.agents.map((a) => a.spec));
-    const failed = results.filter((r) => r.error);
-    if (failed.length) throw new Error(`could not start agents: ${failed.map((f) => f.error?.message)}`);
+  startFleet(): Promise<void> {
+    return startFleetOf(this.keeper, this.agents);
   }
 
-  async statuses(): Promise<SessionStatus[]> {
-    return Promise.all(this.agents.map((a) => this.keeper.querySessionStatus(a.agentId)));
+  statuses(): Promise<SessionStatus[]> {
+    return statusesOf(this.keeper, this.agents);
   }
 
   /** The PKP public key → agent id map (for the signing records). */
@@ -381,6 +365,17 @@ export class ChaosEnv {
     await this.server.stop().catch(() => undefined);
     await this.devnet.close();
   }
+}
+
+/** Starts every agent of a suite's fleet; any refusal fails the suite's setup. */
+export async function startFleetOf(keeper: SessionKeeperClient, agents: ChaosAgent[]): Promise<void> {
+  const results = await keeper.startAgents(agents.map((a) => a.spec));
+  const failed = results.filter((r) => r.error);
+  if (failed.length) throw new Error(`could not start agents: ${failed.map((f) => f.error?.message)}`);
+}
+
+export function statusesOf(keeper: SessionKeeperClient, agents: ChaosAgent[]): Promise<SessionStatus[]> {
+  return Promise.all(agents.map((a) => keeper.querySessionStatus(a.agentId)));
 }
 
 function tail(file: string, lines = 15): string {

@@ -13,7 +13,7 @@ import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { SessionStatus } from '../../src/shared/types';
 import type { ChaosAgent } from '../chaos/harness';
-import { NETWORK } from '../chaos/harness';
+import { NETWORK, startFleetOf, statusesOf } from '../chaos/harness';
 
 export interface FleetTiming {
   sessionTtlMs: number;
@@ -105,14 +105,12 @@ export class ClusterEnv {
     }
   }
 
-  async startFleet(): Promise<void> {
-    const results = await this.keeper.startAgents(this.agents.map((a) => a.spec));
-    const failed = results.filter((r) => r.error);
-    if (failed.length) throw new Error(`could not start agents: ${failed.map((f) => f.error?.message)}`);
+  startFleet(): Promise<void> {
+    return startFleetOf(this.keeper, this.agents);
   }
 
-  async statuses(): Promise<SessionStatus[]> {
-    return Promise.all(this.agents.map((a) => this.keeper.querySessionStatus(a.agentId)));
+  statuses(): Promise<SessionStatus[]> {
+    return statusesOf(this.keeper, this.agents);
   }
 
   workerLogs(): { worker: string; text: string }[] {
