@@ -2,12 +2,17 @@
  * Shared pieces of the benchmarks: the devnet and worker child processes, Temporal servers, the
  * workflow bundle, agent fleets, the canned mint result, and visibility polling.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { LocalCluster } from '../deploy/local-cluster/local-cluster';
+import { DYNAMIC_CONFIG } from '../deploy/local-cluster/temporal-server';
 import { createActivities } from '../src/activities';
 import { LitClientPool } from '../src/activities/lit-client-pool';
 import type { Ed25519Backend } from '../src/activities/native-ed25519';
@@ -29,7 +34,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { WORKFLOW_PRELOAD_MODULES } from '../src/worker';
 import { type BenchChild, forkChild } from './ipc';
 import { keyFor, keyName } from './keys';
-import { findDescendant, processCpuSeconds } from './machine';
+import { findDescendant, processCpuSeconds, processTreeCpuSeconds } from './machine';
 import type { GcResult, WorkerChildConfig, WorkerChildStats } from './worker-child';
 
 export const NETWORK = 'devnet';
@@ -117,6 +122,8 @@ export interface TemporalServer {
   client: Client;
   /** CPU seconds the server process has used so far (undefined if its process was not found). */
   cpuSeconds(): number | undefined;
+  /** The same, by process, where the server is more than one (the cluster: Temporal and PostgreSQL). */
+  cpuParts?(): Record<string, number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -184,6 +191,94 @@ export async function startLiftedServer(batcherRps: number): Promise<TemporalSer
       await env.teardown();
     },
   };
+}
+
+/**
+ * The local cluster of deploy/local-cluster (the production shape of docker-compose.yml without
+ * Docker): PostgreSQL, the Temporal server release compose pins (built from Go, cached) on it with
+ * SQL visibility, the keeper's search attributes registered; none of the cluster's own workers (the
+ * bench starts its worker-child processes against it). With `batcherRps`, `worker.batcherRPS` is
+ * added to the cluster's dynamic config (DYNAMIC_CONFIG of deploy/local-cluster/temporal-server.ts)
+ * for this bench's cluster only, and the Temporal server restarted on it before any fleet runs.
+ */
+export async function startClusterServer(
+  ctx: Pick<BenchContext, 'devnet' | 'log'>,
+  opts: { batcherRps?: number } = {},
+): Promise<TemporalServer> {
+  const devnet = await ctx.devnet();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-bench-cluster-'));
+  const networksFile = path.join(dir, 'networks.json');
+  fs.writeFileSync(networksFile, JSON.stringify({ networks: { [NETWORK]: devnet.network } }));
+  const cluster = await LocalCluster.start({ dir, networksFile, log: (l) => ctx.log(`cluster: ${l}`) });
+  let client: Client | undefined;
+  try {
+    if (cluster.namespace !== 'default') {
+      throw new Error(
+        `the bench's workers use the namespace "default", the cluster has "${cluster.namespace}"`,
+      );
+    }
+    const dynamic = parseYaml(DYNAMIC_CONFIG) as Record<string, { value: unknown }[]>;
+    if (opts.batcherRps !== undefined) {
+      dynamic['worker.batcherRPS'] = [{ value: opts.batcherRps, constraints: {} } as { value: unknown }];
+      fs.writeFileSync(path.join(cluster.server.dir, 'config', 'dynamicconfig.yaml'), stringifyYaml(dynamic));
+      // Read at start-up for certain (the file is also polled, every 10 s).
+      await cluster.restartTemporal('stop');
+      ctx.log(`cluster: Temporal server restarted with worker.batcherRPS = ${opts.batcherRps}`);
+    }
+    const dataDir = path.join(dir, 'postgres', 'data');
+    const postgresPid = findDescendant([dataDir]);
+    const postgresVersion = postgresPid ? postgresVersionOf(postgresPid) : undefined;
+    client = await clientFor(cluster.address);
+    const settings = Object.entries(dynamic)
+      .map(([k, v]) => `${k} = ${JSON.stringify(v[0]?.value)}`)
+      .join(', ');
+    const parts = (): Record<string, number | undefined> => {
+      const temporalPid = cluster.server.pid;
+      return {
+        temporal: temporalPid ? processCpuSeconds(temporalPid) : undefined,
+        postgres: postgresPid ? processTreeCpuSeconds(postgresPid) : undefined,
+      };
+    };
+    const c = client;
+    return {
+      address: cluster.address,
+      description:
+        `deploy/local-cluster: Temporal server ${cluster.facts.temporalServerVersion} (temporal-server built from Go, ` +
+        `its four services in one process, 4 history shards) on ${postgresVersion ?? 'PostgreSQL'} ` +
+        `(default store and SQL visibility, fsync on), on loopback; dynamic config: ${settings}` +
+        (opts.batcherRps !== undefined
+          ? ` (worker.batcherRPS added by the bench; the cluster's own DYNAMIC_CONFIG and compose leave Temporal's default of 50)`
+          : ''),
+      client: c,
+      cpuSeconds: () => {
+        const p = parts();
+        return p.temporal !== undefined && p.postgres !== undefined ? p.temporal + p.postgres : undefined;
+      },
+      cpuParts: parts,
+      async stop() {
+        await c.connection.close().catch(() => undefined);
+        await cluster.stop();
+        // The logs stay in the cluster's directory; the database goes.
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await client?.connection.close().catch(() => undefined);
+    await cluster.stop();
+    throw err;
+  }
+}
+
+function postgresVersionOf(pid: number): string | undefined {
+  try {
+    const exe = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    // "postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)" → "PostgreSQL 15.14"
+    const out = execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim();
+    const m = /PostgreSQL\)\s+(\S+)/.exec(out);
+    return m ? `PostgreSQL ${m[1]}` : out;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- workflow bundle and canned result ----------------------------------------------------------
@@ -322,6 +417,8 @@ export interface WorkerSpec {
   exposeGc?: boolean;
   /** Name of the CPU profile (with ctx.profile). */
   profileName?: string;
+  /** Name of the log file, `worker-<logName>.log` (default: the task queue). */
+  logName?: string;
   /** Another workflow bundle than the product's (bench/b3: the bundle without preloaded modules). */
   bundlePath?: string;
   /** Extra environment of the worker process (e.g. MALLOC_ARENA_MAX). */
@@ -364,7 +461,7 @@ export async function startWorker(ctx: BenchContext, spec: WorkerSpec): Promise<
   const child = forkChild('worker', path.join(__dirname, 'worker-child.ts'), {
     execArgv,
     env: { ...(spec.env ?? {}), BENCH_WORKER: JSON.stringify(config) },
-    logFile: path.join(ctx.runDir, `worker-${spec.taskQueue}.log`),
+    logFile: path.join(ctx.runDir, `worker-${spec.logName ?? spec.taskQueue}.log`),
   });
   await child.ready;
   return {

@@ -139,6 +139,18 @@ export function processCpuSeconds(pid: number): number | undefined {
   return s ? s.ownTicks / clkTck() : undefined;
 }
 
+/**
+ * CPU seconds of a process and all its live descendants so far, including children they have
+ * reaped (PostgreSQL: the postmaster and its backends); undefined once the process is gone.
+ */
+export function processTreeCpuSeconds(pid: number): number | undefined {
+  const stats = allProcStats();
+  if (!stats.has(pid)) return undefined;
+  let ticks = 0;
+  for (const p of descendantsOf(pid, stats)) ticks += stats.get(p)?.ticks ?? 0;
+  return ticks / clkTck();
+}
+
 /** A descendant of this process whose command line contains every one of `parts`. */
 export function findDescendant(parts: string[]): number | undefined {
   const stats = allProcStats();

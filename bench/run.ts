@@ -5,6 +5,7 @@
  *   npm run bench                                   everything, default sizes (a few minutes)
  *   npm run bench -- --only B1,B3                   some of them
  *   npm run bench -- --only B2 --b2-sizes 100 --b2-servers lifted     a quick look
+ *   npm run bench -- --only B2 --cluster --b2-sizes 1000             B2 on the local cluster
  *   npm run bench -- --help
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { requireTemporalBinary } from '../src/temporal/binaries';
 import { type B1Result, b1Markdown, runB1 } from './b1-refresh-cost';
-import { type ActivityMode, type B2Result, b2Markdown, runB2, type ServerKind } from './b2-fleet-rotation';
+import {
+  type ActivityMode,
+  type B2Result,
+  b2ClusterMarkdown,
+  b2Markdown,
+  runB2,
+  type ServerKind,
+} from './b2-fleet-rotation';
 import { type B3Result, b3Markdown, MEMORY_VARIANTS, type MemoryVariant, runB3 } from './b3-steady-state';
 import { type BenchContext, buildBundle, DevnetHandle, recordCannedResult } from './common';
 import {
@@ -26,7 +34,7 @@ import {
   machineInfo,
   waitForQuietMachine,
 } from './machine';
-import { renderReport } from './report';
+import { updatedReport } from './report';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -43,6 +51,13 @@ const HELP = `npm run bench -- [options]
   --b2-lifted-modes <l>    fleets on the lifted server: canned, real and/or real-sdk (default canned,real)
   --b2-sdk-sizes <list>    sizes at which a real fleet with the SDK's Ed25519 also runs on the default
                            server (default 100; "none" for none)
+  --cluster                B2 only, on deploy/local-cluster (PostgreSQL + Temporal server, no Docker) with
+                           1 and 3 worker processes per fleet (real and canned each); sizes from
+                           --b2-sizes (default 1000). Replaces only the "B2 on the cluster" section of
+                           the report and keeps the rest of it
+  --cluster-workers <list> worker processes per fleet on the cluster (default 1,3)
+  --cluster-batcher-rps <n> worker.batcherRPS added to the cluster's dynamic config, or "default" to keep
+                           Temporal's 50 (default 5000)
   --pkp-share <f>          share of PKP agents in the B2 and B3-cycle fleets (default 0.1)
   --b3-idle-agents <n>     cached idle agents for the memory figure (default 1000)
   --b3-cycle-agents <n>    short-TTL agents for history and CPU (default 20)
@@ -69,6 +84,11 @@ export interface RunOptions {
   b2BatcherRps: number;
   b2LiftedModes: ActivityMode[];
   b2SdkSizes: number[];
+  /** B2 on the local cluster only (its own section of the report). */
+  cluster?: boolean;
+  clusterWorkers?: number[];
+  /** Undefined: the cluster's own dynamic config (batcherRPS 50). */
+  clusterBatcherRps?: number;
   pkpShare: number;
   b3IdleAgents: number;
   b3CycleAgents: number;
@@ -95,6 +115,9 @@ function parseOptions(argv: string[]): RunOptions | undefined {
       'b2-batcher-rps': { type: 'string' },
       'b2-lifted-modes': { type: 'string' },
       'b2-sdk-sizes': { type: 'string' },
+      cluster: { type: 'boolean' },
+      'cluster-workers': { type: 'string' },
+      'cluster-batcher-rps': { type: 'string' },
       'pkp-share': { type: 'string' },
       'b3-idle-agents': { type: 'string' },
       'b3-cycle-agents': { type: 'string' },
@@ -124,12 +147,22 @@ function parseOptions(argv: string[]): RunOptions | undefined {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const only = new Set(list(values.only, 'B1,B2,B3').map((s) => s.toUpperCase()));
+  const cluster = values.cluster ?? false;
+  const only = new Set(list(values.only, cluster ? 'B2' : 'B1,B2,B3').map((s) => s.toUpperCase()));
   for (const b of only)
     if (!['B1', 'B2', 'B3'].includes(b)) throw new Error(`--only: unknown benchmark ${b}`);
-  const servers = list(values['b2-servers'], 'default,lifted');
-  for (const s of servers)
-    if (s !== 'default' && s !== 'lifted') throw new Error(`--b2-servers: unknown ${s}`);
+  if (cluster && (only.size !== 1 || !only.has('B2'))) {
+    throw new Error('--cluster runs B2 only (--only B2)');
+  }
+  if (cluster && values['b2-servers'] !== undefined)
+    throw new Error('--cluster and --b2-servers exclude each other');
+  if (!cluster && (values['cluster-workers'] !== undefined || values['cluster-batcher-rps'] !== undefined)) {
+    throw new Error('--cluster-workers and --cluster-batcher-rps need --cluster');
+  }
+  const servers = cluster ? ['cluster'] : list(values['b2-servers'], 'default,lifted');
+  if (!cluster)
+    for (const s of servers)
+      if (s !== 'default' && s !== 'lifted') throw new Error(`--b2-servers: unknown ${s}`);
   const liftedModes = list(values['b2-lifted-modes'], 'canned,real');
   for (const m of liftedModes)
     if (m !== 'canned' && m !== 'real' && m !== 'real-sdk')
@@ -149,7 +182,7 @@ function parseOptions(argv: string[]): RunOptions | undefined {
     blockTimeMs,
     b1Iterations: int('b1-iterations', values['b1-iterations'], 30, 1),
     b1Warmup: int('b1-warmup', values['b1-warmup'], 3, 0),
-    b2Sizes: list(values['b2-sizes'], '100,1000').map((s) => int('b2-sizes', s, 0, 1)),
+    b2Sizes: list(values['b2-sizes'], cluster ? '1000' : '100,1000').map((s) => int('b2-sizes', s, 0, 1)),
     b2Servers: servers as ServerKind[],
     b2BatcherRps: int('b2-batcher-rps', values['b2-batcher-rps'], 5_000, 1),
     b2LiftedModes: liftedModes as ActivityMode[],
@@ -157,6 +190,15 @@ function parseOptions(argv: string[]): RunOptions | undefined {
       values['b2-sdk-sizes'] === 'none'
         ? []
         : list(values['b2-sdk-sizes'], '100').map((s) => int('b2-sdk-sizes', s, 0, 1)),
+    ...(cluster
+      ? {
+          cluster,
+          clusterWorkers: list(values['cluster-workers'], '1,3').map((s) => int('cluster-workers', s, 0, 1)),
+          ...(values['cluster-batcher-rps'] === 'default'
+            ? {}
+            : { clusterBatcherRps: int('cluster-batcher-rps', values['cluster-batcher-rps'], 5_000, 1) }),
+        }
+      : {}),
     pkpShare,
     b3IdleAgents: int('b3-idle-agents', values['b3-idle-agents'], 1_000, 1),
     b3CycleAgents: int('b3-cycle-agents', values['b3-cycle-agents'], 20, 1),
@@ -193,7 +235,7 @@ async function main(): Promise<void> {
     const record = JSON.parse(fs.readFileSync(options.render, 'utf8'), (k, v) =>
       k === 'startedAt' || k === 'finishedAt' ? new Date(v) : v,
     ) as RunRecord;
-    fs.writeFileSync(options.out, renderReport(record));
+    fs.writeFileSync(options.out, updatedReport(record, readIfExists(options.out)));
     console.log(`re-rendered ${options.out} from ${options.render}`);
     return;
   }
@@ -259,9 +301,13 @@ async function main(): Promise<void> {
         pkpShare: options.pkpShare,
         liftedModes: options.b2LiftedModes,
         sdkSizes: options.b2SdkSizes,
+        clusterWorkers: options.clusterWorkers,
+        clusterBatcherRps: options.clusterBatcherRps,
       });
       record.load.B2 = w.report();
-      console.log(b2Markdown(record.b2));
+      console.log(
+        options.cluster ? b2ClusterMarkdown(record.b2, record.machine.nproc) : b2Markdown(record.b2),
+      );
     }
     if (options.only.has('B3')) {
       log('B3 steady state');
@@ -286,10 +332,19 @@ async function main(): Promise<void> {
     path.join(runDir, 'results.json'),
     JSON.stringify(record, (_k, v) => (v instanceof Set ? [...v] : v), 2),
   );
-  fs.writeFileSync(options.out, renderReport(record));
+  // A --cluster run replaces only its own section; a full run keeps the cluster section.
+  fs.writeFileSync(options.out, updatedReport(record, readIfExists(options.out)));
   log(
     `wrote ${path.relative(process.cwd(), options.out) || options.out}; raw results in ${runDir}/results.json`,
   );
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 main().then(
