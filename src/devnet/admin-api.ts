@@ -13,6 +13,8 @@
  *   POST /faults        {node, mode, latencyMs?, endpoints?}
  *   POST /chain-faults  {staleBlockhash}
  *   POST /epoch         {dropNode?, addNode?}    → EpochChange
+ *   POST /clock         {offsetMs}               → {offsetMs}  (the nodes' clock runs offsetMs
+ *        ahead of the host's — expiry, issue time and nonce age checks; 0 resets it)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultSpecError, parseChainFaults, parseFaultSpec } from './faults';
@@ -47,6 +49,17 @@ export function parseEpochRequest(body: unknown): { dropNode?: number; addNode?:
     out.addNode = addNode;
   }
   return out;
+}
+
+/** Pure: the body of `POST /clock`, `{offsetMs}` (an integer, ms; negative = behind). */
+export function parseClockRequest(body: unknown): number {
+  const { offsetMs, ...rest } = object(body);
+  if (Object.keys(rest).length)
+    throw new AdminRequestError(`unknown field(s): ${Object.keys(rest).join(', ')}`);
+  if (typeof offsetMs !== 'number' || !Number.isSafeInteger(offsetMs)) {
+    throw new AdminRequestError('offsetMs must be an integer number of milliseconds');
+  }
+  return offsetMs;
 }
 
 export function parsePkpRequest(body: unknown): string[] {
@@ -162,6 +175,8 @@ export class AdminApi {
       }
       case 'POST /epoch':
         return c.advanceEpoch(parseEpochRequest(body));
+      case 'POST /clock':
+        return c.setClockOffset(parseClockRequest(body));
       default:
         return undefined;
     }

@@ -7,7 +7,7 @@
  * P+2 and node i (0-based) on P+3+i; with P = 0 every server takes an ephemeral port.
  *
  * Persistence: with `stateFile` the devnet saves its identity there (network key, ports, nodes,
- * epoch, PKPs and their controllers; see state-file.ts) when it starts and after every change, and
+ * epoch, PKPs and their controllers, the Lit Action content store; see state-file.ts) when it starts and after every change, and
  * a later `startDevnet` with the same file comes back as the same network.
  */
 
@@ -30,7 +30,7 @@ import {
   parseFaultSpec,
 } from './faults';
 import { configureDevnetHosts, devnetHosts, LOOPBACK } from './http-util';
-import { ipfsCidOf } from './lit-action-runner';
+import { ipfsCidOf, LitActionPool } from './lit-action-runner';
 import type { CustomNetworkConfig } from './lit-config';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
@@ -81,6 +81,12 @@ export interface StartDevnetOptions {
   bindHost?: string;
   /** IPv4 address published for them (default: bindHost, or 127.0.0.1 when binding 0.0.0.0). */
   advertiseHost?: string;
+  /** Time limit of one Lit Action run, ms (default 2000). */
+  litActionTimeoutMs?: number;
+  /** Heap limit (V8 old generation) of the worker a Lit Action runs in, MB (default 64). */
+  litActionMemoryMb?: number;
+  /** Lit Actions running at once across all nodes, one worker thread each (default 4). */
+  litActionWorkers?: number;
 }
 
 export const DEFAULT_NODES = 3;
@@ -105,8 +111,10 @@ export interface DevnetEvents {
 
 export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl {
   readonly rpcUrl: string;
-  /** Lit Action code by IPFS CID, filled through the admin API (not kept in the state file). */
+  /** Lit Action code by IPFS CID (the content store), filled through the admin API and kept in the state file. */
   private readonly litActions = new Map<string, string>();
+  /** How far the nodes' clock runs ahead of (or, negative, behind) the host's: see `setClockOffset`. */
+  private clockOffset = 0;
   readonly stakingAddress: string;
   readonly blockIndexerUrl: string;
   readonly networkPublicKey: string;
@@ -134,6 +142,8 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       stateFile: string | undefined;
       restored: boolean;
       log: DevnetLogger;
+      actionPool: LitActionPool;
+      litActionTimeoutMs: number | undefined;
     },
     urls: { rpcUrl: string; blockIndexerUrl: string; adminUrl: string },
   ) {
@@ -202,6 +212,23 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       saved?.hdRootPubkeys ??
       [0, 1].map(() => bytesToHex(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)));
     const nodes: LitNodeServer[] = [];
+    let actionPool: LitActionPool;
+    try {
+      actionPool = new LitActionPool({
+        maxOldGenerationSizeMb: opts.litActionMemoryMb,
+        maxWorkers: opts.litActionWorkers,
+      });
+    } catch (e) {
+      throw new DevnetUsageError((e as Error).message);
+    }
+    if (
+      opts.litActionTimeoutMs !== undefined &&
+      !(Number.isInteger(opts.litActionTimeoutMs) && opts.litActionTimeoutMs > 0)
+    ) {
+      throw new DevnetUsageError(
+        `litActionTimeoutMs must be a positive integer, got ${opts.litActionTimeoutMs}`,
+      );
+    }
     // The admin API needs the devnet and the devnet needs the admin URL; this indirection breaks the cycle.
     let self: Devnet | undefined;
     const admin = new AdminApi(
@@ -214,6 +241,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         setFault: (n, f) => self!.setFault(n, f),
         setChainFaults: (f) => self!.setChainFaults(f),
         advanceEpoch: (o) => self!.advanceEpoch(o),
+        setClockOffset: (ms) => self!.setClockOffset(ms),
       },
       log,
     );
@@ -242,8 +270,11 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
         stateFile: opts.stateFile,
         restored: saved !== undefined,
         log,
+        actionPool,
+        litActionTimeoutMs: opts.litActionTimeoutMs,
       };
       self = new Devnet(parts, { rpcUrl, blockIndexerUrl, adminUrl });
+      for (const [ipfsId, code] of Object.entries(saved?.litActions ?? {})) self.litActions.set(ipfsId, code);
       for (let i = 0; i < nodeCount; i++) {
         const node = await self.startNode(saved?.nodes[i]);
         started.push(node);
@@ -266,7 +297,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       return self;
     } catch (e) {
       clock.stop();
-      await Promise.allSettled(started.map((s) => s.close()));
+      await Promise.allSettled([...started.map((s) => s.close()), actionPool.close()]);
       throw e;
     }
   }
@@ -301,10 +332,44 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
     };
   }
 
+  /** Stores Lit Action code under its IPFS CID (kept in the state file), for runs by `ipfsId`. */
   addLitAction(code: string): { ipfsId: string } {
-    const ipfsId = ipfsCidOf(code);
-    this.litActions.set(ipfsId, code);
+    let ipfsId: string;
+    try {
+      ipfsId = ipfsCidOf(code);
+    } catch (e) {
+      throw new DevnetUsageError((e as Error).message);
+    }
+    if (this.litActions.get(ipfsId) !== code) {
+      this.litActions.set(ipfsId, code);
+      this.persist();
+    }
     return { ipfsId };
+  }
+
+  /** The code the content store holds under `ipfsId`, if any. */
+  litAction(ipfsId: string): string | undefined {
+    return this.litActions.get(ipfsId);
+  }
+
+  /**
+   * Moves the nodes' clock `offsetMs` away from the host's (0 resets it): every time check a node
+   * makes — session issue/expiry, capability SIWE validity, nonce block age — reads
+   * `Date.now() + offsetMs`. Tests use it to have sigs judged after their expiry without waiting
+   * for it. Blocks keep the host's time; the SDK's own checks are unaffected.
+   */
+  setClockOffset(offsetMs: number): { offsetMs: number } {
+    if (!Number.isSafeInteger(offsetMs)) {
+      throw new DevnetUsageError(`offsetMs must be an integer number of milliseconds, got ${offsetMs}`);
+    }
+    this.clockOffset = offsetMs;
+    this.parts.log.info({ offsetMs }, 'node clock offset set');
+    return { offsetMs };
+  }
+
+  /** The nodes' clock offset from the host's, ms (see `setClockOffset`). */
+  get clockOffsetMs(): number {
+    return this.clockOffset;
   }
 
   /** Mints a PKP controlled by `permittedAddresses` and the Lit Actions `permittedActions` (IPFS CIDs). */
@@ -446,9 +511,15 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
   }
 
   async close(): Promise<void> {
-    const { clock, admin, nodes, indexer, chain, log } = this.parts;
+    const { clock, admin, nodes, indexer, chain, log, actionPool } = this.parts;
     clock.stop();
-    await Promise.allSettled([admin.close(), indexer.close(), chain.close(), ...nodes.map((n) => n.close())]);
+    await Promise.allSettled([
+      admin.close(),
+      indexer.close(),
+      chain.close(),
+      ...nodes.map((n) => n.close()),
+      actionPool.close(),
+    ]);
     log.info({}, 'devnet stopped');
   }
 
@@ -481,6 +552,7 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
           ...(privateKey ? { privateKey } : {}),
         };
       }),
+      ...(this.litActions.size ? { litActions: Object.fromEntries(this.litActions) } : {}),
     };
     try {
       saveDevnetState(file, state);
@@ -517,6 +589,13 @@ export class Devnet extends EventEmitter<DevnetEvents> implements DevnetControl 
       signingParticipants: () => this.activeNodes().map((n) => n.index),
       rpcUrl: () => this.rpcUrl,
       litActionCode: (ipfsId) => this.litActions.get(ipfsId),
+      litActionPool: this.parts.actionPool,
+      litActionTimeoutMs: this.parts.litActionTimeoutMs,
+      networkShares: () =>
+        this.activeNodes()
+          .slice(0, key.threshold)
+          .map((n) => n.share),
+      now: () => Date.now() + this.clockOffset,
       logger: log,
     });
     node.on('request', (e) => this.emit('request', e));

@@ -2,7 +2,8 @@
  * One Lit node of the devnet: its own HTTP server on loopback answering the endpoints the SDK's
  * session flows and their uses take — `/web/handshake/`, `/web/sign_session_key/v1`,
  * `/web/encryption/sign/` (decrypt), `/web/pkp/sign/v1` (pkpSign) and `/web/execute/v1` (executeJs,
- * see lit-action-runner.ts) — with real BLS threshold
+ * run in a worker thread by lit-action-runner.ts; its `signEcdsa`, `checkConditions`,
+ * `decryptAndCombine` and `getRpcUrl` are answered here) — with real BLS threshold
  * signature shares, ECDSA shares the SDK combines, Lit's checks and Lit's error bodies. Faults
  * (down, hang, latency, 500, 429) are applied here, per node.
  */
@@ -10,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { blsCombine, blsDecrypt } from '@lit-protocol/wasm';
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
 import {
@@ -32,8 +34,11 @@ import { BodyError, closeServer, devnetHosts, listen, readJson, sendJson } from 
 import {
   type ActionSignatureShare,
   type AuthMethodContext,
+  type CheckConditionsRequest,
+  type DecryptAndCombineRequest,
   ipfsCidOf,
   LitActionError,
+  type LitActionPool,
   runLitAction,
 } from './lit-action-runner';
 import { LitNodeError, litError, litErrorBody } from './lit-errors';
@@ -49,6 +54,12 @@ import {
 import { checkNonceBlock, checkSessionSiweTimes, parseSiwe, verifyEthWalletAccessToken } from './siwe-checks';
 
 export const AUTH_METHOD_TYPE_ETH_WALLET = 1;
+
+/** Whether a condition list is unified (its atomic conditions name a `conditionType`). */
+function isUnified(conditions: unknown): boolean {
+  const atoms = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(atoms) : [v]);
+  return atoms(conditions).some((c) => !!c && typeof c === 'object' && 'conditionType' in c);
+}
 /** Lit's node adds the resolved auth context to PKP session SIWEs under this resource. */
 const RESOLVED_AUTH_CONTEXT_RESOURCE = 'lit-resolvedauthcontext://*';
 const ACC_PREFIX = 'lit-accesscontrolcondition';
@@ -136,6 +147,13 @@ export interface LitNodeDeps {
   litActionCode?: (ipfsId: string) => string | undefined;
   /** Time limit of one Lit Action run, ms (default DEFAULT_LIT_ACTION_TIMEOUT_MS). */
   litActionTimeoutMs?: number;
+  /** The worker pool Lit Actions run in (memory limit, workers; default: the process-wide pool). */
+  litActionPool?: LitActionPool;
+  /**
+   * Threshold-many shares of the network key (the devnet's validator set), what a Lit Action's
+   * `decryptAndCombine` collects from the network; without it only this node's share is used.
+   */
+  networkShares?: () => BlsKeyShare[];
 }
 
 const emptyCounts = (): Counts => ({
@@ -312,11 +330,11 @@ export class LitNodeServer extends EventEmitter<{
         endpoint === 'handshake'
           ? this.handshake()
           : endpoint === 'sign_session_key'
-            ? this.signSessionKey(request)
+            ? await this.signSessionKey(request)
             : endpoint === 'pkp_sign'
               ? this.pkpSign(request)
               : endpoint === 'execute_js'
-                ? this.executeJs(request)
+                ? await this.executeJs(request)
                 : this.encryptionSign(request);
       this.counts.successes[endpoint]++;
       sendJson(res, 200, result);
@@ -379,7 +397,7 @@ export class LitNodeServer extends EventEmitter<{
    * `litActionIpfsId`, and `jsParams`). Authorised either by an auth method of a permitted
    * controller, or by a Lit Action (see `authoriseByAction`); the network then signs the session.
    */
-  private signSessionKey(body: Record<string, unknown>): Record<string, unknown> {
+  private async signSessionKey(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const now = this.now();
     const { sessionKey, authMethods, pkpPublicKey, siweMessage, curveType } = body;
     if (typeof sessionKey !== 'string' || typeof siweMessage !== 'string' || !Array.isArray(authMethods)) {
@@ -453,7 +471,7 @@ export class LitNodeServer extends EventEmitter<{
       throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
     }
     // Last, after every cheap check: running the action is the expensive part.
-    if (action) this.authoriseByAction(action, pkpPublicKey, authMethodContexts);
+    if (action) await this.authoriseByAction(action, pkpPublicKey, authMethodContexts);
     // Every node must build the identical message, or the shares would not combine: the auth
     // context therefore holds nothing node-specific and no clock reading.
     const authContext = {
@@ -527,11 +545,11 @@ export class LitNodeServer extends EventEmitter<{
    * sees `Lit.Auth` with its own IPFS id and the auth methods the request proved, which need not
    * be permitted controllers: deciding about them is the action's job.
    */
-  private authoriseByAction(
+  private async authoriseByAction(
     action: SessionAction,
     pkpPublicKey: string,
     authMethodContexts: AuthMethodContext[],
-  ): void {
+  ): Promise<void> {
     if (!this.deps.pkps.get(pkpPublicKey)) {
       throw litError('NodeInvalidPKPAddress', `No PKP with public key ${pkpPublicKey} on this network`);
     }
@@ -541,7 +559,8 @@ export class LitNodeServer extends EventEmitter<{
         `Lit Action ${action.ipfsId} is not a permitted action of PKP ${pkpPublicKey}`,
       );
     }
-    const result = runLitAction(action.source, {
+    const result = await runLitAction(action.source, {
+      pool: this.deps.litActionPool,
       jsParams: action.jsParams,
       auth: {
         actionIpfsIds: [action.ipfsId],
@@ -559,6 +578,8 @@ export class LitNodeServer extends EventEmitter<{
           'signEcdsa is not available to a Lit Action that authorises a session',
         );
       },
+      // Conditions on a wallet the action names (an auth sig in jsParams); there is no session owner.
+      checkConditions: (req) => this.actionCheckConditions(req, undefined),
     });
     if (result.response !== 'true') {
       throw litError(
@@ -709,6 +730,85 @@ export class LitNodeServer extends EventEmitter<{
   }
 
   /**
+   * The address whose conditions a Lit Action checks: the wallet of an `authSig` it passes (a
+   * wallet-signed SIWE auth sig, checked as an EthWallet auth method is), else the owner of the
+   * session that runs it (`authSig` absent or null, as Lit's docs have `decryptAndCombine` pass it).
+   */
+  private conditionUser(authSig: unknown, sessionOwner: string | undefined): string {
+    if (authSig !== undefined && authSig !== null) return verifyEthWalletAccessToken(authSig, this.now());
+    if (!sessionOwner) {
+      throw litError(
+        'NodeInvalidAuthSig',
+        'checkConditions needs an authSig here: no session runs this Lit Action',
+      );
+    }
+    return sessionOwner;
+  }
+
+  /**
+   * `Lit.Actions.checkConditions({ conditions, authSig?, chain })`: evaluates the access control
+   * conditions (the forms decrypt evaluates: `:userAddress` with `=` / `!=`, `and` / `or`, either
+   * kind — unified ones carry `conditionType`) for the caller, and answers true or false.
+   */
+  private actionCheckConditions(req: CheckConditionsRequest, sessionOwner: string | undefined): boolean {
+    const kind: ConditionKind = isUnified(req.conditions)
+      ? 'unifiedAccessControlConditions'
+      : 'accessControlConditions';
+    const conditions = canonicalizeConditions(kind, req.conditions);
+    return evaluateConditions(conditions, { userAddress: this.conditionUser(req.authSig, sessionOwner) });
+  }
+
+  /**
+   * `Lit.Actions.decryptAndCombine({ accessControlConditions, ciphertext, dataToEncryptHash,
+   * chain, authSig })`: what decrypt does, inside the action — the conditions must hold for the
+   * caller (the session owner for `authSig: null`), then the network's shares of the identity
+   * `lit-accesscontrolcondition://<hash of conditions>/<dataToEncryptHash>` are combined (the
+   * SDK's own wasm `blsCombine`) and decrypt the ciphertext (`blsDecrypt`), answering the
+   * plaintext as UTF-8 text. Refusals carry decrypt's codes.
+   */
+  private async actionDecryptAndCombine(
+    req: DecryptAndCombineRequest,
+    sessionOwner: string,
+  ): Promise<string> {
+    const kind: ConditionKind = isUnified(req.accessControlConditions)
+      ? 'unifiedAccessControlConditions'
+      : 'accessControlConditions';
+    const conditions = canonicalizeConditions(kind, req.accessControlConditions);
+    const { dataToEncryptHash, ciphertext } = req;
+    if (typeof dataToEncryptHash !== 'string' || !/^[0-9a-f]{64}$/i.test(dataToEncryptHash)) {
+      throw litError('NodeBadInput', 'dataToEncryptHash must be 64 hex digits');
+    }
+    if (typeof ciphertext !== 'string' || !ciphertext) {
+      throw litError('NodeBadInput', 'ciphertext must be the base64 ciphertext encrypt returned');
+    }
+    const userAddress = this.conditionUser(req.authSig, sessionOwner);
+    if (!evaluateConditions(conditions, { userAddress })) {
+      throw litError(
+        'NodeAccessControlConditionsReturnedNotAuthorized',
+        `The access control condition check returned that ${userAddress} is not permitted to access this content`,
+      );
+    }
+    const identity = new TextEncoder().encode(
+      `${ACC_PREFIX}://${hashConditions(conditions)}/${dataToEncryptHash}`,
+    );
+    const shares = this.deps.networkShares?.() ?? [this.share];
+    try {
+      const signature = await blsCombine(
+        'Bls12381G2',
+        shares.map((share) => Buffer.from(signShare(share, identity), 'hex')),
+      );
+      const plaintext = await blsDecrypt('Bls12381G2', Buffer.from(ciphertext, 'base64'), signature);
+      return new TextDecoder().decode(plaintext);
+    } catch (e) {
+      throw litError(
+        'NodeBadInput',
+        'decryptAndCombine: the ciphertext does not decrypt under these conditions',
+        [String((e as Error)?.message ?? e)],
+      );
+    }
+  }
+
+  /**
    * This node's ECDSA share of `digest` signed by a PKP, after checking the session's owner may
    * use the PKP (a permitted address, or the PKP itself for PKP sessions) — pkpSign's rule, also
    * applied to a Lit Action's `signEcdsa`.
@@ -743,7 +843,7 @@ export class LitNodeServer extends EventEmitter<{
    * decryptedData, claimData, response, logs}`, where `signedData[sigName]` is this node's share
    * of each `signEcdsa` in the form the SDK's `getSignatures` combines.
    */
-  private executeJs(body: Record<string, unknown>): Record<string, unknown> {
+  private async executeJs(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const now = this.now();
     const { code, ipfsId, jsParams } = body;
     const given = (v: unknown) => typeof v === 'string' && v !== '';
@@ -757,7 +857,8 @@ export class LitNodeServer extends EventEmitter<{
       ability: LIT_ACTION_EXECUTION,
     });
     const quoted = (v: string) => JSON.stringify(v);
-    const result = runLitAction(source, {
+    const result = await runLitAction(source, {
+      pool: this.deps.litActionPool,
       jsParams: params,
       auth: {
         actionIpfsIds: [actionId],
@@ -786,6 +887,8 @@ export class LitNodeServer extends EventEmitter<{
           sigName,
         };
       },
+      checkConditions: (req) => this.actionCheckConditions(req, session.userAddress),
+      decryptAndCombine: (req) => this.actionDecryptAndCombine(req, session.userAddress),
     });
     return {
       success: true,

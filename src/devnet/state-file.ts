@@ -2,7 +2,8 @@
  * A devnet's identity on disk, so that a restarted devnet is the same Lit network: the BLS network
  * key (the secret polynomial, hence every node's share), the ports of the chain RPC, block
  * indexer, admin API and nodes, the nodes' on-chain addresses and validator-set membership, the
- * epoch, the HD root keys, and the minted PKPs with their permitted controllers and Lit Actions. Session sigs
+ * epoch, the HD root keys, the minted PKPs with their permitted controllers and Lit Actions, and
+ * the Lit Action content store (code by IPFS id, `POST /lit-actions`). Session sigs
  * minted before a restart stay valid after it: same node URLs, same network key.
  *
  * Blocks are not saved: a restarted chain issues new blocks (nonces from before the restart are
@@ -14,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ipfsCidOf } from './lit-action-runner';
 import { IPFS_CID_V0 } from './pkp-registry';
 import { DevnetUsageError } from './types';
 
@@ -52,6 +54,12 @@ export interface DevnetState {
     permittedActions?: string[];
     privateKey?: string;
   }[];
+  /**
+   * The Lit Action content store: code by its IPFS CID (what `POST /lit-actions` stored, so an
+   * agent that runs an action by `ipfsId` keeps working across restarts). Absent when empty, and
+   * in files written before it was kept.
+   */
+  litActions?: Record<string, string>;
 }
 
 const port = z.number().int().min(1).max(65535);
@@ -94,6 +102,9 @@ const stateSchema = z
         })
         .strict(),
     ),
+    litActions: z
+      .record(z.string().regex(IPFS_CID_V0, { message: 'must be an IPFS CID v0 (Qm…)' }), z.string().min(1))
+      .optional(),
   })
   .strict();
 
@@ -137,6 +148,21 @@ export function parseDevnetState(text: string, source: string): DevnetState {
   ];
   if (new Set(ports).size !== ports.length) {
     throw new DevnetStateError(`devnet state ${source} uses a port twice; ${hint}`);
+  }
+  for (const [ipfsId, code] of Object.entries(state.litActions ?? {})) {
+    let actual: string;
+    try {
+      actual = ipfsCidOf(code);
+    } catch (e) {
+      throw new DevnetStateError(
+        `devnet state ${source}: Lit Action ${ipfsId}: ${(e as Error).message}; ${hint}`,
+      );
+    }
+    if (actual !== ipfsId) {
+      throw new DevnetStateError(
+        `devnet state ${source} stores code under ${ipfsId} whose IPFS id is ${actual}; ${hint}`,
+      );
+    }
   }
   return state;
 }

@@ -50,6 +50,8 @@ export interface DevnetControl {
   setFault(node: number, fault: FaultSpec): Promise<void>;
   setChainFaults(faults: ChainFaults): void;
   advanceEpoch(opts: { dropNode?: number; addNode?: boolean }): Promise<EpochChange>;
+  /** Runs the nodes' clock `offsetMs` ahead of the host's (negative: behind; 0 resets it). */
+  setClockOffset(offsetMs: number): { offsetMs: number };
 }
 
 /** A request the devnet refuses because of its arguments (the admin API answers 400). */

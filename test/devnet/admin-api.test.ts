@@ -155,6 +155,29 @@ describe('POST /epoch and GET /stats', () => {
   });
 });
 
+describe('POST /clock', () => {
+  test('moves the nodes’ clock: sigs are judged at host time + offsetMs; 0 resets it', async () => {
+    const res = await call('POST', '/clock', { offsetMs: 3_600_000 });
+    assert.deepEqual(res, { status: 200, body: { offsetMs: 3_600_000 } });
+    assert.equal(devnet.clockOffsetMs, 3_600_000);
+    assert.deepEqual((await call('POST', '/clock', { offsetMs: 0 })).body, { offsetMs: 0 });
+    assert.equal(devnet.clockOffsetMs, 0);
+  });
+
+  for (const [name, body] of [
+    ['a missing offsetMs', {}],
+    ['a fractional offsetMs', { offsetMs: 1.5 }],
+    ['a string offsetMs', { offsetMs: '1000' }],
+    ['an unknown field', { offsetMs: 0, colour: 1 }],
+  ] as const) {
+    test(`refuses ${name} with 400`, async () => {
+      const res = await call('POST', '/clock', body);
+      assert.equal(res.status, 400);
+      assert.equal(devnet.clockOffsetMs, 0);
+    });
+  }
+});
+
 test('unknown routes answer 404', async () => {
   assert.equal((await call('GET', '/nope')).status, 404);
 });

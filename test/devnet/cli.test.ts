@@ -81,8 +81,21 @@ test('devnet --help lists its options', async () => {
     '--port',
     '--write-config',
     '--network-name',
+    '--lit-action-memory',
   ]) {
     assert.ok(r.stdout().includes(flag), `help mentions ${flag}`);
+  }
+  for (const route of [
+    'POST /pkps ',
+    'POST /lit-actions',
+    'POST /pkps/permitted-actions',
+    'POST /faults',
+    'POST /chain-faults',
+    'POST /epoch',
+    'POST /clock',
+    'GET  /stats',
+  ]) {
+    assert.ok(r.stdout().includes(route), `help lists the admin route ${route}`);
   }
 });
 

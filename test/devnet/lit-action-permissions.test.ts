@@ -8,9 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { LitActionResource } from '@lit-protocol/auth-helpers';
+import { LIT_ABILITY } from '@lit-protocol/constants';
+import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { ipfsCidOf } from '../../src/devnet/lit-action-runner';
 import { parseDevnetState } from '../../src/devnet/state-file';
+import { connected, eoaSessionSigs, ethers, type ResourceAbilityRequests } from './helpers';
 
 const ACTION = 'Lit.Actions.setResponse({ response: "true" });';
 
@@ -92,5 +96,61 @@ describe('the state file keeps permitted actions', () => {
     const state = JSON.parse(fs.readFileSync(file, 'utf8'));
     state.pkps[0].permittedActions = ['not-a-cid'];
     assert.throws(() => parseDevnetState(JSON.stringify(state), 'x.json'), /pkps\.0\.permittedActions\.0/);
+  });
+});
+
+describe('the state file keeps the Lit Action content store', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'devnet-content-'));
+  const file = path.join(dir, 'state.json');
+  const CODE = 'Lit.Actions.setResponse({ response: JSON.stringify({ stored: true, n }) });';
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('code stored with POST /lit-actions runs by its ipfsId after a restart (stock SDK executeJs)', async () => {
+    const first = await startDevnet({ blockTimeMs: 200, stateFile: file });
+    let ipfsId: string;
+    try {
+      const res = await call(first, '/lit-actions', { code: CODE });
+      assert.equal(res.status, 200);
+      ipfsId = res.body.ipfsId;
+      assert.equal(ipfsId, ipfsCidOf(CODE));
+      // Storing the same code again changes nothing.
+      assert.deepEqual((await call(first, '/lit-actions', { code: CODE })).body, { ipfsId });
+    } finally {
+      await first.close();
+    }
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).litActions, { [ipfsId]: CODE });
+
+    const again = await startDevnet({ blockTimeMs: 200, stateFile: file });
+    const client = await connected(again.networkConfig());
+    try {
+      assert.ok(again.restored);
+      assert.equal(again.litAction(ipfsId), CODE);
+      const wallet = ethers.Wallet.createRandom();
+      const sigs = await eoaSessionSigs(client, wallet, {
+        resourceAbilityRequests: [
+          { resource: new LitActionResource(ipfsId), ability: LIT_ABILITY.LitActionExecution },
+        ] as unknown as ResourceAbilityRequests,
+      });
+      const res = await client.executeJs({ sessionSigs: sigs as any, ipfsId, jsParams: { n: 7 } });
+      // Without signatures the SDK hands the node's response string back as is.
+      assert.deepEqual(JSON.parse(res.response as string), { stored: true, n: 7 });
+    } finally {
+      await disposeLitClient(client);
+      await again.close();
+    }
+  });
+
+  test('a state file storing code under another IPFS id is refused', () => {
+    const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+    state.litActions = { [ipfsCidOf('other code')]: CODE };
+    assert.throws(() => parseDevnetState(JSON.stringify(state), 'x.json'), /whose IPFS id is Qm/);
+    state.litActions = { 'not-a-cid': CODE };
+    assert.throws(() => parseDevnetState(JSON.stringify(state), 'x.json'), /litActions\.not-a-cid/);
+  });
+
+  test('a state file without a content store (written before it was kept) still loads', () => {
+    const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+    delete state.litActions;
+    assert.equal(parseDevnetState(JSON.stringify(state), 'x.json').litActions, undefined);
   });
 });

@@ -2,7 +2,9 @@
  * The real, unmodified Lit SDK's `executeJs` (LitNodeClientNodeJs 7.4.0, POST /web/execute/v1)
  * against the devnet: sigs granting `lit-action-execution` run inline code whose response the SDK
  * returns, and whose `signEcdsa` shares the SDK's own combiner turns into a signature of the PKP;
- * then the refusals, each with the node's error code.
+ * then `checkConditions` and `decryptAndCombine` inside an action, and the refusals, each with the
+ * node's error code — among them the worker thread's memory and time limits, after which the
+ * devnet keeps serving.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +17,7 @@ import { DEFAULT_LIT_ACTION_TIMEOUT_MS } from '../../src/devnet/node-server';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import {
   connected,
+  encryptFor,
   eoaSessionSigs,
   ethers,
   PKP_SIGNING,
@@ -22,6 +25,7 @@ import {
   type ResourceAbilityRequests,
   rejectionOf,
   type SessionSigs,
+  userAddressCondition,
 } from './helpers';
 
 let devnet: Devnet;
@@ -187,5 +191,107 @@ describe('executeJs is refused, with the node error code', () => {
       executeJs(sigs, SIGN_DIGEST_CODE, { digest, publicKey: pkp.publicKey, label: 'bob' }),
     );
     assert.equal(litErrorCodeOf(err), 'NodePKPNotAuthorized');
+  });
+
+  test('an action that allocates without end: NodeJsExecutionError at the memory limit; the devnet keeps serving', async () => {
+    const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    const err = await rejectionOf(
+      executeJs(sigs, `const keep = []; for (;;) keep.push(new Array(1 << 16).fill(keep.length));`),
+    );
+    assert.equal(litErrorCodeOf(err), 'NodeJsExecutionError');
+    assert.match(String((err as Error).message), /exceeded the memory limit of 64 MB/);
+    await assertStillServes(sigs);
+  });
+
+  test('an endless loop of promise jobs: NodeJsTimeoutError; the devnet keeps serving', async () => {
+    const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    const started = Date.now();
+    const err = await rejectionOf(executeJs(sigs, `while (true) await null;`));
+    assert.equal(litErrorCodeOf(err), 'NodeJsTimeoutError');
+    assert.ok(Date.now() - started >= DEFAULT_LIT_ACTION_TIMEOUT_MS);
+    await assertStillServes(sigs);
+  });
+});
+
+/** A plain action still runs and a decrypt-free request still answers after a refused one. */
+async function assertStillServes(sigs: SessionSigs): Promise<void> {
+  const res = await executeJs(sigs, `Lit.Actions.setResponse({ response: 'still serving' });`);
+  assert.equal(res.response, 'still serving');
+}
+
+describe('Lit.Actions.checkConditions and decryptAndCombine', () => {
+  const CHECK_CODE = `
+    const ok = await Lit.Actions.checkConditions({ conditions, chain: 'ethereum' });
+    Lit.Actions.setResponse({ response: JSON.stringify({ ok }) });
+  `;
+  const DECRYPT_CODE = `
+    const text = await Lit.Actions.decryptAndCombine({
+      accessControlConditions, ciphertext, dataToEncryptHash, chain: 'ethereum', authSig: null,
+    });
+    Lit.Actions.setResponse({ response: text });
+  `;
+
+  test('checkConditions answers true for the session owner the conditions name, false for another', async () => {
+    const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    const forAlice = await executeJs(sigs, CHECK_CODE, { conditions: userAddressCondition(alice.address) });
+    assert.deepEqual(JSON.parse(forAlice.response as string), { ok: true });
+    const forBob = await executeJs(sigs, CHECK_CODE, { conditions: userAddressCondition(bob.address) });
+    assert.deepEqual(JSON.parse(forBob.response as string), { ok: false });
+  });
+
+  test('checkConditions with an authSig the action passes judges that wallet', async () => {
+    const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    const { createSiweMessage, generateAuthSig } = await import('@lit-protocol/auth-helpers');
+    const toSign = await createSiweMessage({
+      walletAddress: bob.address,
+      nonce: await client.getLatestBlockhash(),
+      litNodeClient: client,
+    });
+    const authSig = await generateAuthSig({ signer: bob, toSign });
+    const res = await executeJs(
+      sigs,
+      `const ok = await Lit.Actions.checkConditions({ conditions, authSig, chain: 'ethereum' });
+       Lit.Actions.setResponse({ response: JSON.stringify({ ok }) });`,
+      { conditions: userAddressCondition(bob.address), authSig },
+    );
+    assert.deepEqual(JSON.parse(res.response as string), { ok: true }, 'bob’s wallet, not the session owner');
+  });
+
+  test('decryptAndCombine hands the plaintext to a session that satisfies the conditions only', async () => {
+    const encrypted = await encryptFor(client, alice.address, 'the agent’s secret');
+    const params = {
+      accessControlConditions: encrypted.accessControlConditions,
+      ciphertext: encrypted.ciphertext,
+      dataToEncryptHash: encrypted.dataToEncryptHash,
+    };
+    const aliceSigs = await eoaSessionSigs(client, alice, {
+      resourceAbilityRequests: LIT_ACTION_EXECUTION(),
+    });
+    const res = await executeJs(aliceSigs, DECRYPT_CODE, params);
+    assert.equal(res.response, 'the agent’s secret');
+
+    const bobSigs = await eoaSessionSigs(client, bob, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    const err = await rejectionOf(executeJs(bobSigs, DECRYPT_CODE, params));
+    assert.equal(litErrorCodeOf(err), 'NodeAccessControlConditionsReturnedNotAuthorized');
+    assert.doesNotMatch(String((err as Error).message), /the agent’s secret/);
+  });
+
+  test('decryptAndCombine with conditions other than those encrypted under: refused, no plaintext', async () => {
+    const encrypted = await encryptFor(client, alice.address, 'bound to its conditions');
+    const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
+    // Conditions alice also satisfies, but not the ones the ciphertext is bound to.
+    const other = [
+      ...userAddressCondition(alice.address),
+      { operator: 'or' },
+      ...userAddressCondition(bob.address),
+    ];
+    const err = await rejectionOf(
+      executeJs(sigs, DECRYPT_CODE, {
+        accessControlConditions: other,
+        ciphertext: encrypted.ciphertext,
+        dataToEncryptHash: encrypted.dataToEncryptHash,
+      }),
+    );
+    assert.equal(litErrorCodeOf(err), 'NodeBadInput');
   });
 });

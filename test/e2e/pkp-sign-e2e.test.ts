@@ -7,8 +7,9 @@
  *   rotation raises the generation, and the new generation's sigs sign and verify too;
  * - an EOA agent whose wallet the PKP permits signs with a grant on exactly that PKP (token id);
  * - an agent with `lit-action-execution` runs a Lit Action that signs with its PKP, every generation;
- * - refused with Lit's error code: an agent with the default (decrypt-only) abilities, and an EOA
- *   agent whose wallet the PKP does not permit.
+ * - refused with Lit's error code: an agent with the default (decrypt-only) abilities, an EOA
+ *   agent whose wallet the PKP does not permit, a tampered copy of the keeper's sigs, and the
+ *   keeper's sigs judged by nodes whose clock (the devnet's clock offset) is past their expiry.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -71,6 +72,26 @@ async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, lab
     pkp.publicKey.toLowerCase(),
     `${label}: public key`,
   );
+}
+
+/** A copy of `sigs` with one byte of every node's session-key signature flipped. */
+function tampered(sigs: SessionStatus['sessionSigs']): SessionStatus['sessionSigs'] {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [url, sig] of Object.entries(sigs as Record<string, { sig: string }>)) {
+    const bytes = Buffer.from(sig.sig, 'hex');
+    bytes[7] ^= 0x01;
+    out[url] = { ...sig, sig: bytes.toString('hex') };
+  }
+  return out as unknown as SessionStatus['sessionSigs'];
+}
+
+/** The latest session expiry among `sigs` (each node's signed message names one). */
+function expiryOf(sigs: SessionStatus['sessionSigs']): number {
+  const times = Object.values(sigs as Record<string, { signedMessage: string }>).map((s) =>
+    Date.parse((JSON.parse(s.signedMessage) as { expiration: string }).expiration),
+  );
+  assert.ok(times.length > 0 && times.every(Number.isFinite), 'every sig names its expiration');
+  return Math.max(...times);
 }
 
 async function pkpSignError(sigs: SessionStatus['sessionSigs']): Promise<string | undefined> {
@@ -279,5 +300,53 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
       }),
     );
     assert.equal(litErrorCodeOf(err), 'NodeResourceIdNotFound');
+  });
+
+  test("refused: a tampered copy of the keeper's sigs (one byte of the signature) gets NodeInvalidAuthSigSessionKeySignature", async () => {
+    const agentId = 'sign-tampered';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    const status = await freshAbove(agentId, 0);
+    const errorsBefore = devnet.stats().nodes.map((n) => n.errors.NodeInvalidAuthSigSessionKeySignature ?? 0);
+    assert.equal(await pkpSignError(tampered(status.sessionSigs)), 'NodeInvalidAuthSigSessionKeySignature');
+    // Every node refused it on the signature itself (the SDK sent it unchanged).
+    const errorsAfter = devnet.stats().nodes.map((n) => n.errors.NodeInvalidAuthSigSessionKeySignature ?? 0);
+    assert.ok(
+      errorsAfter.every((n, i) => n > errorsBefore[i]),
+      'each node answered NodeInvalidAuthSigSessionKeySignature',
+    );
+    // The untouched sigs still sign: the byte was the refusal.
+    await assertSigns(status.sessionSigs, `${agentId} untampered`, 'untampered');
+  });
+
+  test("refused: the keeper's sigs judged after their expiry (nodes' clock moved past it) get NodeExpWrongOrTooLarge", async () => {
+    const agentId = 'sign-expired';
+    await keeper.startAgent({
+      agentId,
+      network: 'devnet',
+      mode: 'pkp',
+      signer: 'env:SIGN_CONTROLLER_KEY',
+      pkpPublicKey: pkp.publicKey,
+      resourceAbilityRequests: PKP_SIGNING_ANY,
+    });
+    const status = await freshAbove(agentId, 0);
+    const expiry = expiryOf(status.sessionSigs);
+    assert.ok(expiry > Date.now(), 'fresh sigs expire in the future');
+    await assertSigns(status.sessionSigs, `${agentId} before expiry`, 'before expiry');
+    // Past the expiry plus the nodes' 60 s grace: to the SDK (host clock) the sigs are still valid,
+    // so it sends them, and every node judges them expired.
+    devnet.setClockOffset(expiry - Date.now() + 5 * 60_000);
+    try {
+      assert.equal(await pkpSignError(status.sessionSigs), 'NodeExpWrongOrTooLarge');
+    } finally {
+      devnet.setClockOffset(0);
+    }
+    await assertSigns(status.sessionSigs, `${agentId} clock reset`, 'clock reset');
   });
 });

@@ -27,6 +27,7 @@ interface DevnetFlags {
   stateFile?: string;
   bindHost?: string;
   advertiseHost?: string;
+  litActionMemory: number;
 }
 
 function positiveInt(what: string, max: number) {
@@ -122,6 +123,12 @@ export function register(program: Command): void {
       '--advertise-host <ipv4>',
       'address published for them, e.g. a container IP (default: the bind host)',
     )
+    .option(
+      '--lit-action-memory <mb>',
+      'heap limit of the worker thread each Lit Action runs in, MB',
+      positiveInt('lit action memory', 4096),
+      64,
+    )
     .addHelpText(
       'after',
       `
@@ -134,6 +141,11 @@ Admin API (JSON, loopback only) at adminUrl:
   POST /faults {"node":0,"mode":"down|hang|latency|error500|error429|none","latencyMs":500}
   POST /chain-faults {"staleBlockhash":true}             advertise a blockhash nodes refuse
   POST /epoch {"dropNode":0,"addNode":true}              next epoch, new validator set
+  POST /lit-actions {"code":"Lit.Actions.setResponse(…)"} store a Lit Action → {"ipfsId":"Qm…"}
+                                                         (executeJs by ipfsId; kept in --state-file)
+  POST /pkps/permitted-actions {"publicKey":"0x04…","ipfsId":"Qm…","permitted":true}
+                                                         let the action authorise the PKP's sessions
+  POST /clock {"offsetMs":3600000}                       run the nodes' clock ahead (0 resets it)
   GET  /stats                                            request counts per node and endpoint
 
 Example:
@@ -157,6 +169,7 @@ Example:
         ...(flags.stateFile ? { stateFile: flags.stateFile } : {}),
         ...(flags.bindHost ? { bindHost: flags.bindHost } : {}),
         ...(flags.advertiseHost ? { advertiseHost: flags.advertiseHost } : {}),
+        litActionMemoryMb: flags.litActionMemory,
       });
       const stopped = new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
