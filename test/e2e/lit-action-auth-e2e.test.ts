@@ -10,25 +10,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
-import {
-  LitAgentId,
-  LitNetwork,
-  LitSessionExpiresAt,
-  LitSessionGeneration,
-  LitSessionState,
-} from '../../src/shared/search-attributes';
 import type { SessionStatus } from '../../src/shared/types';
-import { executableOption } from '../../src/temporal/binaries';
 import { createSessionWorker, type SessionWorker } from '../../src/worker';
 import { connected } from '../devnet/helpers';
-import { until } from '../polling';
+import { digestOf, freshAbove as freshAboveOf, startLocalTemporal, statusWhere } from './harness';
 
 /** Authorises a session only for the agent its jsParams name. */
 const ACTION = `
@@ -48,9 +39,6 @@ let keeper: SessionKeeperClient;
 let worker: SessionWorker | undefined;
 let running: Promise<void> | undefined;
 
-const digestOf = (text: string) =>
-  ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
-
 async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
   const digest = digestOf(text);
   const { signature } = await lit.pkpSign({
@@ -61,27 +49,7 @@ async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, lab
   assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
 }
 
-function statusWhere(
-  agentId: string,
-  what: string,
-  ok: (s: SessionStatus) => boolean,
-): Promise<SessionStatus> {
-  return until(
-    `${agentId} ${what}`,
-    async () => {
-      const s = await keeper.getStatus(agentId);
-      return ok(s) ? s : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-}
-
-const freshAbove = (agentId: string, after: number) =>
-  statusWhere(
-    agentId,
-    `fresh at a generation above ${after}`,
-    (s) => s.state === 'fresh' && s.generation > after && s.sessionSigs !== null,
-  );
+const freshAbove = (agentId: string, after: number) => freshAboveOf(keeper, agentId, after);
 
 /** Start → generation 1 signs → rotate → generation 2 signs, with new sigs. */
 async function keepsSigning(agentId: string, litAction: Record<string, unknown>): Promise<void> {
@@ -105,23 +73,7 @@ async function keepsSigning(agentId: string, litAction: Record<string, unknown>)
 
 describe('end to end: a PKP agent authorised by a Lit Action', () => {
   before(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // Installed already by another test in this process.
-    }
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: executableOption('temporal'),
-        searchAttributes: [
-          LitAgentId,
-          LitNetwork,
-          LitSessionState,
-          LitSessionExpiresAt,
-          LitSessionGeneration,
-        ],
-      },
-    });
+    env = await startLocalTemporal();
     devnet = await startDevnet({ blockTimeMs: 1000 });
     actionIpfsId = devnet.addLitAction(ACTION).ipfsId;
     // No controller wallet: the action is the PKP's only authority.
@@ -167,7 +119,7 @@ describe('end to end: a PKP agent authorised by a Lit Action', () => {
       litAction: { code: ACTION, jsParams: { agent: agentId } },
       resourceAbilityRequests: PKP_SIGNING_ANY,
     });
-    const status = await statusWhere(agentId, 'failed', (s) => s.state === 'failed');
+    const status = await statusWhere(keeper, agentId, 'failed', (s) => s.state === 'failed');
     assert.equal(status.lastError?.type, 'NodeAuthFailed');
     assert.equal(status.generation, 0);
   });

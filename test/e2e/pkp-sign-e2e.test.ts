@@ -14,25 +14,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
-import {
-  LitAgentId,
-  LitNetwork,
-  LitSessionExpiresAt,
-  LitSessionGeneration,
-  LitSessionState,
-} from '../../src/shared/search-attributes';
 import type { SessionStatus } from '../../src/shared/types';
-import { executableOption } from '../../src/temporal/binaries';
 import { createSessionWorker, type SessionWorker } from '../../src/worker';
 import { connected, decryptWith, encryptFor, rejectionOf } from '../devnet/helpers';
-import { until } from '../polling';
+import { digestOf, freshAbove as freshAboveOf, startLocalTemporal } from './harness';
 
 const controller = ethers.Wallet.createRandom();
 const permittedWallet = ethers.Wallet.createRandom();
@@ -54,9 +45,6 @@ let pkp: PkpInfo;
 let keeper: SessionKeeperClient;
 let worker: SessionWorker | undefined;
 let running: Promise<void> | undefined;
-
-const digestOf = (text: string) =>
-  ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
 
 function pkpSign(sigs: SessionStatus['sessionSigs'], digest: Uint8Array, pubKey = pkp.publicKey) {
   return lit.pkpSign({ pubKey, toSign: digest, sessionSigs: sigs as any });
@@ -98,37 +86,11 @@ async function pkpSignError(sigs: SessionStatus['sessionSigs']): Promise<string 
   return litErrorCodeOf(await rejectionOf(pkpSign(sigs, digestOf('must not be signed'))));
 }
 
-/** Polls the keeper until the agent is fresh at a generation above `after` (0: the first mint). */
-function freshAbove(agentId: string, after: number): Promise<SessionStatus> {
-  return until(
-    `${agentId} fresh at a generation above ${after}`,
-    async () => {
-      const s = await keeper.getStatus(agentId);
-      return s.state === 'fresh' && s.generation > after && s.sessionSigs ? s : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-}
+const freshAbove = (agentId: string, after: number) => freshAboveOf(keeper, agentId, after);
 
 describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign', () => {
   before(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // Installed already by another test in this process.
-    }
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: executableOption('temporal'),
-        searchAttributes: [
-          LitAgentId,
-          LitNetwork,
-          LitSessionState,
-          LitSessionExpiresAt,
-          LitSessionGeneration,
-        ],
-      },
-    });
+    env = await startLocalTemporal();
     devnet = await startDevnet({ blockTimeMs: 1000 });
     pkp = devnet.mintPkp([controller.address, permittedWallet.address]);
     lit = await connected(devnet.networkConfig());

