@@ -1,6 +1,6 @@
 /**
  * The demo's settings and where it keeps its state. Everything lives under one data folder
- * (default `.data/` in the repository), so a second `npm start` resumes the same agents on the same
+ * (default `.data/` in a checkout, the user's data folder for an installed package), so a second `npm start` resumes the same agents on the same
  * Temporal history and the same devnet:
  *
  *   <data>/temporal.db        Temporal dev server (SQLite)
@@ -11,8 +11,25 @@
  *   <data>/logs/              temporal.log (dev server), demo.log (worker, devnet; JSON)
  *   <data>/bin/               the Temporal CLI, when the demo had to download it (kept by --reset)
  */
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../temporal/binaries';
+
+/**
+ * Pure: where the demo keeps its state by default. In a checkout, `.data/` in it (next to the code,
+ * git-ignored). In an installed package (the code lives under `node_modules/`, which npm replaces on
+ * every install), the user's data folder: `$XDG_DATA_HOME/lit-session-keeper`, else
+ * `~/.local/share/lit-session-keeper`.
+ */
+export function defaultDemoDataDir(packageRoot: string, env: NodeJS.ProcessEnv, home: string): string {
+  const installed = packageRoot.split(path.sep).includes('node_modules');
+  if (!installed) return path.join(packageRoot, '.data');
+  const base =
+    env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)
+      ? env.XDG_DATA_HOME
+      : path.join(home, '.local', 'share');
+  return path.join(base, 'lit-session-keeper');
+}
 
 export interface DemoOptions {
   dataDir: string;
@@ -32,7 +49,7 @@ export interface DemoOptions {
 }
 
 export const DEMO_DEFAULTS = {
-  dataDir: path.join(REPO_ROOT, '.data'),
+  dataDir: defaultDemoDataDir(REPO_ROOT, process.env, os.homedir()),
   temporalPort: 7233,
   uiPort: 8233,
   devnetPort: 7470,

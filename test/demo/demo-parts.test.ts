@@ -14,7 +14,7 @@ import {
   signerEnvironmentOf,
   withAgentKeys,
 } from '../../src/demo/demo-keys';
-import { demoPaths } from '../../src/demo/options';
+import { defaultDemoDataDir, demoPaths } from '../../src/demo/options';
 import { demoClientEnv } from '../../src/demo/run-demo';
 import {
   type DemoStatus,
@@ -121,6 +121,23 @@ describe('demo agents and keys', () => {
 });
 
 describe('demo data folder', () => {
+  test('default: .data in a checkout; the user data folder for an installed package', () => {
+    const cases: [string, NodeJS.ProcessEnv, string][] = [
+      ['/src/lit-session-keeper', {}, '/src/lit-session-keeper/.data'],
+      ['/app/node_modules/lit-session-keeper', {}, '/home/u/.local/share/lit-session-keeper'],
+      ['/usr/lib/node_modules/lit-session-keeper', { XDG_DATA_HOME: '/data' }, '/data/lit-session-keeper'],
+      // A relative XDG_DATA_HOME is invalid by the XDG spec: ignored.
+      [
+        '/app/node_modules/lit-session-keeper',
+        { XDG_DATA_HOME: 'rel' },
+        '/home/u/.local/share/lit-session-keeper',
+      ],
+      // A checkout whose parent folder happens to be called node_modules-ish is still a checkout.
+      ['/work/node_modules2/lit-session-keeper', {}, '/work/node_modules2/lit-session-keeper/.data'],
+    ];
+    for (const [root, env, want] of cases) assert.equal(defaultDemoDataDir(root, env, '/home/u'), want, root);
+  });
+
   test('one demo per folder; a stale pid file is taken over', () => {
     const paths = demoPaths(join(tmp, 'lock'));
     const release = lockDataDir(paths);

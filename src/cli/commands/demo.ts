@@ -4,6 +4,7 @@
  * resumes the same agents. See src/demo.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { displayPath } from '../../demo/data-dir';
 import { DEMO_DEFAULTS, MAX_DEMO_AGENTS } from '../../demo/options';
 import {
   formatDuration,
@@ -62,7 +63,7 @@ export function register(program: Command): void {
       new Option(
         '--data-dir <dir>',
         'where state is kept across runs (Temporal history, devnet, keys, logs)',
-      ).default(DEMO_DEFAULTS.dataDir, '.data in the repository'),
+      ).default(DEMO_DEFAULTS.dataDir, displayPath(DEMO_DEFAULTS.dataDir)),
     )
     .option('--headless', 'no Temporal Web UI')
     .option('--temporal-port <port>', 'Temporal frontend port', port, DEMO_DEFAULTS.temporalPort)
