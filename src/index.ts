@@ -38,5 +38,7 @@ export {
   ConnectionConfigError,
   type ConnectionFlags,
   parseConnectionConfig,
+  resolveConnectionConfig,
   type TemporalConnectionConfig,
+  toConnectionOptions,
 } from './temporal/connection-config';
