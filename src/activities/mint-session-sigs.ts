@@ -144,41 +144,21 @@ async function mintWith(
     }));
   }
 
+  const session: SessionRequest = {
+    client,
+    block,
+    sessionKey,
+    expiration,
+    resourceAbilityRequests,
+    capacityDelegationAuthSig,
+    nowMs: now(),
+  };
   const mint =
     req.mode === 'eoa'
-      ? mintEoa(
-          client,
-          wallet!,
-          block,
-          sessionKey,
-          expiration,
-          resourceAbilityRequests,
-          capacityDelegationAuthSig,
-        )
+      ? mintEoa(session, wallet!)
       : req.litAction
-        ? mintPkpByLitAction(
-            client,
-            req.litAction,
-            wallet,
-            req.pkpPublicKey!,
-            block,
-            sessionKey,
-            expiration,
-            resourceAbilityRequests,
-            capacityDelegationAuthSig,
-            now(),
-          )
-        : mintPkp(
-            client,
-            wallet!,
-            req.pkpPublicKey!,
-            block,
-            sessionKey,
-            expiration,
-            resourceAbilityRequests,
-            capacityDelegationAuthSig,
-            now(),
-          );
+        ? mintPkpByLitAction(session, req.litAction, wallet, req.pkpPublicKey!)
+        : mintPkp(session, wallet!, req.pkpPublicKey!);
   const sessionSigs = (await withTimeout(mint, deps.mintTimeoutMs, 'minting session sigs')) as SessionSigsMap;
   if (Object.keys(sessionSigs).length === 0) {
     throw new TypedActivityError(
@@ -196,21 +176,32 @@ async function mintWith(
   };
 }
 
-async function mintEoa(
-  client: LitNodeClientNodeJs,
-  wallet: ethers.Wallet,
-  block: LatestBlock,
-  sessionKey: ReturnType<typeof generateSessionKeyPair>,
-  expiration: string,
-  resourceAbilityRequests: LitResourceAbilityRequest[],
-  capacityDelegationAuthSig: AuthSig | undefined,
-) {
+/** What every kind of mint asks the nodes for: the session key, its lifetime and abilities. */
+interface SessionRequest {
+  client: LitNodeClientNodeJs;
+  block: LatestBlock;
+  sessionKey: ReturnType<typeof generateSessionKeyPair>;
+  expiration: string;
+  resourceAbilityRequests: LitResourceAbilityRequest[];
+  capacityDelegationAuthSig: AuthSig | undefined;
+  nowMs: number;
+}
+
+/** The session fields the SDK's three session-sig calls take alike. */
+function sessionParams(r: SessionRequest) {
+  return {
+    resourceAbilityRequests: r.resourceAbilityRequests,
+    expiration: r.expiration,
+    sessionKey: r.sessionKey,
+    ...(r.capacityDelegationAuthSig ? { capacityDelegationAuthSig: r.capacityDelegationAuthSig } : {}),
+  };
+}
+
+async function mintEoa(r: SessionRequest, wallet: ethers.Wallet) {
+  const { client, block } = r;
   return client.getSessionSigs({
     chain: 'ethereum',
-    expiration,
-    sessionKey,
-    resourceAbilityRequests,
-    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+    ...sessionParams(r),
     authNeededCallback: async ({ uri, expiration: exp, resourceAbilityRequests: ras }) => {
       const toSign = await createSiweMessage({
         uri,
@@ -243,24 +234,11 @@ async function ethWalletAuthMethod(
   return { authMethodType: AUTH_METHOD_ETH_WALLET, accessToken: JSON.stringify(controllerAuthSig) };
 }
 
-async function mintPkp(
-  client: LitNodeClientNodeJs,
-  controller: ethers.Wallet,
-  pkpPublicKey: string,
-  block: LatestBlock,
-  sessionKey: ReturnType<typeof generateSessionKeyPair>,
-  expiration: string,
-  resourceAbilityRequests: LitResourceAbilityRequest[],
-  capacityDelegationAuthSig: AuthSig | undefined,
-  nowMs: number,
-) {
-  return client.getPkpSessionSigs({
+async function mintPkp(r: SessionRequest, controller: ethers.Wallet, pkpPublicKey: string) {
+  return r.client.getPkpSessionSigs({
     pkpPublicKey,
-    authMethods: [await ethWalletAuthMethod(client, controller, block, nowMs)],
-    resourceAbilityRequests,
-    expiration,
-    sessionKey,
-    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+    authMethods: [await ethWalletAuthMethod(r.client, controller, r.block, r.nowMs)],
+    ...sessionParams(r),
   });
 }
 
@@ -272,27 +250,18 @@ async function mintPkp(
  * `jsParams`, so an action without parameters gets `{}`.
  */
 async function mintPkpByLitAction(
-  client: LitNodeClientNodeJs,
+  r: SessionRequest,
   action: LitActionAuthSpec,
   controller: ethers.Wallet | undefined,
   pkpPublicKey: string,
-  block: LatestBlock,
-  sessionKey: ReturnType<typeof generateSessionKeyPair>,
-  expiration: string,
-  resourceAbilityRequests: LitResourceAbilityRequest[],
-  capacityDelegationAuthSig: AuthSig | undefined,
-  nowMs: number,
 ) {
-  return client.getLitActionSessionSigs({
+  return r.client.getLitActionSessionSigs({
     pkpPublicKey,
     ...(action.code !== undefined
       ? { litActionCode: Buffer.from(action.code, 'utf8').toString('base64') }
       : { litActionIpfsId: action.ipfsId ?? '' }),
     jsParams: action.jsParams ?? {},
-    authMethods: controller ? [await ethWalletAuthMethod(client, controller, block, nowMs)] : [],
-    resourceAbilityRequests,
-    expiration,
-    sessionKey,
-    ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+    authMethods: controller ? [await ethWalletAuthMethod(r.client, controller, r.block, r.nowMs)] : [],
+    ...sessionParams(r),
   });
 }
