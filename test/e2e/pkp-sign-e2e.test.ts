@@ -17,13 +17,12 @@ import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
-import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import type { SessionKeeperClient } from '../../src/client';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import type { SessionStatus } from '../../src/shared/types';
-import { createSessionWorker, type SessionWorker } from '../../src/worker';
 import { connected, decryptWith, encryptFor, rejectionOf } from '../devnet/helpers';
-import { digestOf, freshAbove as freshAboveOf, startLocalTemporal } from './harness';
+import { digestOf, freshAbove as freshAboveOf, startKeeper, startLocalTemporal } from './harness';
 
 const controller = ethers.Wallet.createRandom();
 const permittedWallet = ethers.Wallet.createRandom();
@@ -33,9 +32,6 @@ const signerEnv = {
   SIGN_PERMITTED_KEY: permittedWallet.privateKey,
   SIGN_STRANGER_KEY: strangerWallet.privateKey,
 };
-const noFiles = () => {
-  throw new Error('no key files in this test');
-};
 const PKP_SIGNING_ANY = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
 
 let env: TestWorkflowEnvironment;
@@ -43,8 +39,7 @@ let devnet: Devnet;
 let lit: LitNodeClientNodeJs;
 let pkp: PkpInfo;
 let keeper: SessionKeeperClient;
-let worker: SessionWorker | undefined;
-let running: Promise<void> | undefined;
+let keeperStack: Awaited<ReturnType<typeof startKeeper>> | undefined;
 
 function pkpSign(sigs: SessionStatus['sessionSigs'], digest: Uint8Array, pubKey = pkp.publicKey) {
   return lit.pkpSign({ pubKey, toSign: digest, sessionSigs: sigs as any });
@@ -88,29 +83,33 @@ async function pkpSignError(sigs: SessionStatus['sessionSigs']): Promise<string 
 
 const freshAbove = (agentId: string, after: number) => freshAboveOf(keeper, agentId, after);
 
+/** A PKP agent whose controller wallet (SIGN_CONTROLLER_KEY) authorises it; pkp-signing unless told otherwise (null: the spec's default abilities). */
+function startControlledPkpAgent(
+  agentId: string,
+  resourceAbilityRequests: { resource: string; ability: string }[] | null = PKP_SIGNING_ANY,
+) {
+  return keeper.startAgent({
+    agentId,
+    network: 'devnet',
+    mode: 'pkp',
+    signer: 'env:SIGN_CONTROLLER_KEY',
+    pkpPublicKey: pkp.publicKey,
+    ...(resourceAbilityRequests ? { resourceAbilityRequests } : {}),
+  });
+}
+
 describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign', () => {
   before(async () => {
     env = await startLocalTemporal();
     devnet = await startDevnet({ blockTimeMs: 1000 });
     pkp = devnet.mintPkp([controller.address, permittedWallet.address]);
     lit = await connected(devnet.networkConfig());
-    worker = await createSessionWorker({
-      connection: env.nativeConnection,
-      networks: { custom: { devnet: devnet.networkConfig() } },
-      signerEnvironment: { env: signerEnv, readFile: noFiles },
-    });
-    running = worker.run();
-    keeper = await createKeeperClient({
-      env: { LIT_NETWORKS: JSON.stringify({ networks: { devnet: devnet.networkConfig() } }) },
-      connection: { address: env.address },
-      warn: () => undefined,
-    });
+    keeperStack = await startKeeper(env.nativeConnection, env.address, devnet, signerEnv);
+    keeper = keeperStack.keeper;
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await keeper?.close().catch(() => undefined);
+    await keeperStack?.stop();
     if (lit) await disposeLitClient(lit);
     await env?.teardown();
     await devnet?.close();
@@ -118,14 +117,7 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
 
   test('a PKP agent with pkp-signing sigs signs with every generation, across rotations', async () => {
     const agentId = 'sign-pkp';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-      resourceAbilityRequests: PKP_SIGNING_ANY,
-    });
+    await startControlledPkpAgent(agentId);
     let status: SessionStatus = await freshAbove(agentId, 0);
     assert.equal(status.generation, 1);
     const before = devnet.stats().totals.successes.pkp_sign ?? 0;
@@ -170,13 +162,7 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
 
   test('refused: decrypt-only sigs (default abilities) get NodeResourceIdNotFound', async () => {
     const agentId = 'sign-decrypt-only';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-    });
+    await startControlledPkpAgent(agentId, null); // the spec's default abilities: decrypt only
     const status = await freshAbove(agentId, 0);
     // The sigs are valid — they decrypt — they only lack the pkp-signing ability.
     const encrypted = await encryptFor(lit, pkp.ethAddress, 'for the agent');
@@ -205,14 +191,9 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
   });
   test('an agent with lit-action-execution sigs runs a Lit Action that signs with its PKP, every generation', async () => {
     const agentId = 'action-pkp';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-      resourceAbilityRequests: [{ resource: 'lit-litaction://*', ability: 'lit-action-execution' }],
-    });
+    await startControlledPkpAgent(agentId, [
+      { resource: 'lit-litaction://*', ability: 'lit-action-execution' },
+    ]);
     // The action receives the digest (the devnet's sandbox has no ethers) and signs it with the PKP.
     const code = `
       await Lit.Actions.signEcdsa({ toSign: digest, publicKey, sigName: 'agentSig' });
@@ -246,14 +227,7 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
 
   test('refused: pkp-signing-only sigs cannot run a Lit Action', async () => {
     const agentId = 'action-refused';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-      resourceAbilityRequests: PKP_SIGNING_ANY,
-    });
+    await startControlledPkpAgent(agentId);
     const status = await freshAbove(agentId, 0);
     const err = await rejectionOf(
       lit.executeJs({
@@ -266,14 +240,7 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
 
   test("refused: a tampered copy of the keeper's sigs (one byte of the signature) gets NodeInvalidAuthSigSessionKeySignature", async () => {
     const agentId = 'sign-tampered';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-      resourceAbilityRequests: PKP_SIGNING_ANY,
-    });
+    await startControlledPkpAgent(agentId);
     const status = await freshAbove(agentId, 0);
     const errorsBefore = devnet.stats().nodes.map((n) => n.errors.NodeInvalidAuthSigSessionKeySignature ?? 0);
     assert.equal(await pkpSignError(tampered(status.sessionSigs)), 'NodeInvalidAuthSigSessionKeySignature');
@@ -289,14 +256,7 @@ describe('end to end: the keeper’s sigs sign through the stock SDK’s pkpSign
 
   test("refused: the keeper's sigs judged after their expiry (nodes' clock moved past it) get NodeExpWrongOrTooLarge", async () => {
     const agentId = 'sign-expired';
-    await keeper.startAgent({
-      agentId,
-      network: 'devnet',
-      mode: 'pkp',
-      signer: 'env:SIGN_CONTROLLER_KEY',
-      pkpPublicKey: pkp.publicKey,
-      resourceAbilityRequests: PKP_SIGNING_ANY,
-    });
+    await startControlledPkpAgent(agentId);
     const status = await freshAbove(agentId, 0);
     const expiry = expiryOf(status.sessionSigs);
     assert.ok(expiry > Date.now(), 'fresh sigs expire in the future');
