@@ -5,6 +5,7 @@
  * each naming the variable and the fix. The list of variables is exported so the compose file can
  * be checked against it.
  */
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from './activities/network-limits';
 import { parseDuration } from './shared/agent-spec';
 import { DEFAULT_TASK_QUEUE } from './shared/names';
 import {
@@ -22,6 +23,12 @@ export interface WorkerConfig {
   maxCachedWorkflows: number;
   handshakeTimeoutMs: number;
   mintTimeoutMs: number;
+  /** Deadline of a whole connect to a Lit network (RPC reads and handshake). */
+  connectTimeoutMs: number;
+  /** Deadline of one JSON-RPC request to a custom network's chain. */
+  rpcTimeoutMs: number;
+  /** After SIGTERM, how long mints in flight may finish before they are cancelled. */
+  shutdownGraceMs: number;
   nonceMaxAgeMs: number;
   /** Session-key Ed25519: `native` (node:crypto, after a self-check) or `sdk` (the SDK's pure JS). */
   ed25519: 'native' | 'sdk';
@@ -62,6 +69,9 @@ export const WORKER_ENV_VARS = [
   'SESSION_KEEPER_MAX_CACHED_WORKFLOWS',
   'SESSION_KEEPER_HANDSHAKE_TIMEOUT',
   'SESSION_KEEPER_MINT_TIMEOUT',
+  'SESSION_KEEPER_CONNECT_TIMEOUT',
+  'SESSION_KEEPER_RPC_TIMEOUT',
+  'SESSION_KEEPER_SHUTDOWN_GRACE',
   'SESSION_KEEPER_NONCE_MAX_AGE',
   'SESSION_KEEPER_ED25519',
   'SESSION_KEEPER_METRICS_ADDRESS',
@@ -74,6 +84,9 @@ export const WORKER_ENV_VARS = [
   'LIT_NETWORKS',
   'LIT_NETWORKS_FILE',
 ] as const;
+
+/** Mints well under way finish within this after a stop is asked for; the rest are cancelled. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
 export class WorkerConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -150,6 +163,11 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     maxCachedWorkflows: int('SESSION_KEEPER_MAX_CACHED_WORKFLOWS', 2_000, 0, 1_000_000),
     handshakeTimeoutMs: duration('SESSION_KEEPER_HANDSHAKE_TIMEOUT', 5_000, 100),
     mintTimeoutMs: duration('SESSION_KEEPER_MINT_TIMEOUT', 30_000, 1_000),
+    connectTimeoutMs: duration('SESSION_KEEPER_CONNECT_TIMEOUT', DEFAULT_CONNECT_TIMEOUT_MS, 1_000),
+    rpcTimeoutMs: duration('SESSION_KEEPER_RPC_TIMEOUT', DEFAULT_RPC_TIMEOUT_MS, 100),
+    // docker-compose.yml gives the worker 30 s (stop_grace_period) before SIGKILL: 20 s plus the
+    // few seconds a stop takes after the grace time fit under that.
+    shutdownGraceMs: duration('SESSION_KEEPER_SHUTDOWN_GRACE', DEFAULT_SHUTDOWN_GRACE_MS, 0),
     nonceMaxAgeMs: duration('SESSION_KEEPER_NONCE_MAX_AGE', 10 * 60_000, 1_000),
     ed25519,
     metricsAddress: hostPort('SESSION_KEEPER_METRICS_ADDRESS'),

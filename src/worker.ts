@@ -24,7 +24,7 @@ import { SessionKeeperMetrics } from './observability/metrics';
 import { DEFAULT_TASK_QUEUE } from './shared/names';
 import { loadNetworkConfig, type NetworkConfig } from './shared/network-config';
 import { toConnectionOptions } from './temporal/connection-config';
-import { parseWorkerConfig } from './worker-config';
+import { DEFAULT_SHUTDOWN_GRACE_MS, parseWorkerConfig } from './worker-config';
 
 /**
  * Modules the workflow bundle evaluates once per worker thread (in the reusable V8 context) instead
@@ -50,6 +50,15 @@ export interface SessionWorkerOptions {
   handshakeTimeoutMs?: number;
   reprobeIntervalMs?: number;
   mintTimeoutMs?: number;
+  /** Deadline of a whole connect to a Lit network (default 30 s). */
+  connectTimeoutMs?: number;
+  /** Deadline of one JSON-RPC request to a custom network's chain (default 10 s). */
+  rpcTimeoutMs?: number;
+  /**
+   * After `shutdown()`, how long mints in flight may finish (default 20 s); then they are
+   * cancelled, and the worker stops a few seconds later whatever the network does.
+   */
+  shutdownGraceMs?: number;
   nonce?: NonceOptions;
   signerEnvironment?: SignerEnvironment;
   /**
@@ -73,6 +82,13 @@ export interface SessionWorker {
   shutdown(): void;
 }
 
+/**
+ * How long after the grace time the worker gives up on activities that ignore their cancellation
+ * (none of ours should: this is the backstop). Short: everything the mint waits for is aborted by
+ * then, so only a bug would still be running.
+ */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 5_000;
+
 export async function createSessionWorker(opts: SessionWorkerOptions): Promise<SessionWorker> {
   const logger = opts.logger ?? createLogger('silent');
   if ((opts.ed25519 ?? 'native') === 'native') {
@@ -86,6 +102,9 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
     resolveNetwork: opts.resolveNetwork ?? ((name) => resolveNetworkTarget(name, opts.networks)),
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
     reprobeIntervalMs: opts.reprobeIntervalMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    rpcTimeoutMs: opts.rpcTimeoutMs,
+    nodeRequestTimeoutMs: opts.mintTimeoutMs,
   });
   pool.on('connected', (info) =>
     logger.info(
@@ -120,6 +139,7 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
       opts.onMint?.(outcome);
     },
   });
+  const shutdownGraceMs = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
@@ -135,8 +155,11 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     maxCachedWorkflows: opts.maxCachedWorkflows ?? 2_000,
-    // Mints take well under this; in-flight ones finish before the process exits.
-    shutdownGraceTime: '20s',
+    // Mints take well under this; in-flight ones finish before the process exits. Those still
+    // running then are cancelled (the mint activity gives up at once, see activities/index.ts).
+    shutdownGraceTime: shutdownGraceMs,
+    // Should an activity still ignore its cancellation, the worker stops anyway.
+    shutdownForceTime: shutdownGraceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
   });
   return {
     worker,
@@ -299,6 +322,9 @@ export async function runWorkerFromEnv(
     maxCachedWorkflows: config.maxCachedWorkflows,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     mintTimeoutMs: config.mintTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    rpcTimeoutMs: config.rpcTimeoutMs,
+    shutdownGraceMs: config.shutdownGraceMs,
     ed25519: config.ed25519,
     nonce: { ...DEFAULT_NONCE_OPTIONS, maxAgeMs: config.nonceMaxAgeMs },
     logger,
@@ -323,8 +349,10 @@ export async function runWorkerFromEnv(
     );
     logger.info({ url: `${endpoint.url}/metrics` }, 'operator endpoint listening');
   }
+  let stopRequestedAt: number | undefined;
   const stop = (signal: string) => {
-    logger.info({ signal }, 'draining worker');
+    stopRequestedAt = Date.now();
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'draining worker');
     sessionWorker.shutdown();
   };
   process.once('SIGINT', stop);
@@ -346,7 +374,10 @@ export async function runWorkerFromEnv(
     await endpoint?.close();
     await clientConnection.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
-    logger.info('worker stopped');
+    logger.info(
+      stopRequestedAt !== undefined ? { stopMs: Date.now() - stopRequestedAt } : {},
+      'worker stopped',
+    );
     logger.flush();
   }
 }

@@ -40,7 +40,18 @@ export class TypedActivityError extends Error {
     super(message);
     this.name = type;
   }
+
+  /**
+   * The SDK collects a failed node request's rejection with `JSON.stringify` (an Error would
+   * become `{}`); this keeps the type and message readable in the error it then throws.
+   */
+  toJSON(): { typedError: ActivityErrorType; source: string; message: string } {
+    return { typedError: this.type, source: this.source, message: this.message };
+  }
 }
+
+/** Every known error type (the contract's lists). */
+const ALL_TYPES: ReadonlySet<string> = new Set([...PERMANENT_ERROR_TYPES, ...TRANSIENT_ERROR_TYPES]);
 
 export function isPermanent(type: string): boolean {
   return (PERMANENT_ERROR_TYPES as readonly string[]).includes(type);
@@ -51,6 +62,11 @@ export function classifyLitError(err: unknown): ClassifiedError {
   if (err instanceof TypedActivityError) {
     return { type: err.type, retryable: !isPermanent(err.type), message };
   }
+  // One of ours (a deadline, a size bound) wrapped by ethers or the SDK: its type and message say
+  // more than the wrapper's ("missing revert data in call exception", "Response from the nodes").
+  const inner = findTypedError(err, 0);
+  if (inner)
+    return { type: inner.type, retryable: !isPermanent(inner.type), message: shortMessage(inner.message) };
   const code = findNodeCode(err, 0);
   if (code) return { type: code, retryable: !isPermanent(code), message };
   const text = allText(err, 0);
@@ -76,6 +92,35 @@ export function classifyLitError(err: unknown): ClassifiedError {
     return { type: 'InvalidSigner', retryable: false, message };
   }
   return { type: 'Unknown', retryable: true, message };
+}
+
+/**
+ * A `TypedActivityError` inside a wrapper: as a cause (`cause`, VError's `jse_cause`,
+ * `info.cause`), as ethers' `error` property, or serialised into the message (see `toJSON`).
+ */
+export function findTypedError(
+  err: unknown,
+  depth: number,
+): { type: ActivityErrorType; message: string } | undefined {
+  if (!err || typeof err !== 'object' || depth > 6) return undefined;
+  if (err instanceof TypedActivityError) return { type: err.type, message: err.message };
+  const o = err as Record<string, any>;
+  for (const next of [o.cause, o.jse_cause, o.info?.cause, o.error]) {
+    const found = findTypedError(next, depth + 1);
+    if (found) return found;
+  }
+  if (depth > 0) return undefined;
+  const m = /"typedError":"([A-Za-z]+)","source":"[a-z-]+","message":"((?:[^"\\]|\\.)*)"/.exec(
+    allText(err, 0),
+  );
+  if (!m || !ALL_TYPES.has(m[1])) return undefined;
+  let message: string;
+  try {
+    message = JSON.parse(`"${m[2]}"`);
+  } catch {
+    message = m[2];
+  }
+  return { type: m[1] as ActivityErrorType, message };
 }
 
 function findNodeCode(err: unknown, depth: number): ActivityErrorType | undefined {

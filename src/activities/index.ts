@@ -2,7 +2,7 @@
  * The activities the worker registers. Built from dependencies (the Lit client pool, nonce options,
  * where signer references resolve) so tests and the worker wire them the same way.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { SessionActivities } from '../shared/activity-contract';
 import type { MintRequest, MintResult } from '../shared/types';
 import { classifyLitError, TypedActivityError } from './error-classification';
@@ -49,13 +49,14 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
         generation: req.generation,
       };
       try {
-        const result = await mintSessionSigs(req, {
+        const mint = mintSessionSigs(req, {
           acquire: (network) => deps.pool.acquire(network),
           nonce: deps.nonce ?? DEFAULT_NONCE_OPTIONS,
           latestBlock,
           signerEnvironment: deps.signerEnvironment,
           mintTimeoutMs: deps.mintTimeoutMs ?? 30_000,
         });
+        const result = await untilCancelled(mint);
         deps.onMint?.({
           request,
           attempt,
@@ -64,6 +65,15 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
         });
         return result;
       } catch (err) {
+        if (err instanceof CancelledFailure) {
+          deps.onMint?.({
+            request,
+            attempt,
+            durationMs: performance.now() - started,
+            error: { type: 'Cancelled', retryable: true, message: `mint cancelled (${err.message})` },
+          });
+          throw err;
+        }
         const classified = classifyLitError(err);
         if (shouldReconnect(err, classified.type)) deps.pool.invalidate(req.network);
         deps.onMint?.({ request, attempt, durationMs: performance.now() - started, error: classified });
@@ -84,6 +94,24 @@ export function createActivities(deps: ActivityDeps): SessionActivities {
 export function shouldReconnect(err: unknown, type: string): boolean {
   if (err instanceof TypedActivityError && err.source === 'block-indexer') return false;
   return RECONNECT_ON.has(type);
+}
+
+/**
+ * The mint, or the activity's cancellation, whichever comes first. Temporal cancels a running
+ * activity when the worker shuts down (after its grace time), when the attempt timed out on the
+ * server, or when the workflow asks: the slot and the worker's shutdown must not wait for a
+ * network that does not answer. What the mint was doing goes on only until its own deadlines (or
+ * the pool's disposal at shutdown, which aborts its requests) end it.
+ */
+function untilCancelled<T>(work: Promise<T>): Promise<T> {
+  let cancelled: Promise<never>;
+  try {
+    cancelled = Context.current().cancelled;
+  } catch {
+    return work; // Called directly, outside an activity (tests).
+  }
+  work.catch(() => undefined);
+  return Promise.race([work, cancelled]);
 }
 
 /** Heartbeats until the returned function is called; a no-op outside an activity (direct calls in tests). */

@@ -33,15 +33,39 @@ export function trackStakingListeners<C extends LitNodeClientNodeJs>(client: C):
 }
 
 /**
- * Disconnects a client that will never be used again: its own reconnect is disabled first, then a
- * connect already running is awaited, then every Staking contract it listened on is silenced.
+ * How long disposal waits for a connect already running. The pool aborts that connect's requests
+ * before disposing, so it settles at once; a connect stuck where nothing can abort it (an RPC that
+ * never answers, on a client without bounded requests) must not hold the disposal, and with it a
+ * worker's shutdown: the client cannot reconnect or listen once disposed, whenever that connect ends.
  */
-export async function disposeLitClient(client: LitNodeClientNodeJs): Promise<void> {
+export const DISPOSE_CONNECT_WAIT_MS = 5_000;
+
+/**
+ * Disconnects a client that will never be used again: its own reconnect is disabled first, then a
+ * connect already running is awaited (at most `waitMs`), then every Staking contract it listened on
+ * is silenced.
+ */
+export async function disposeLitClient(
+  client: LitNodeClientNodeJs,
+  waitMs: number = DISPOSE_CONNECT_WAIT_MS,
+): Promise<void> {
   const sdk = client as any;
   sdk.connect = async () => undefined;
   sdk._listenForNewEpoch = () => undefined;
-  await sdk._connectingPromise?.catch?.(() => undefined);
+  const connecting: Promise<unknown> | undefined = sdk._connectingPromise?.catch?.(() => undefined);
+  if (connecting) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connecting, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    // A connect that ends after this would arm a new epoch listener on its Staking contract.
+    void connecting.then(() => silenceStakingContracts(client));
+  }
   await client.disconnect().catch(() => undefined);
+  silenceStakingContracts(client);
+}
+
+function silenceStakingContracts(client: LitNodeClientNodeJs): void {
+  const sdk = client as any;
   const contracts = stakingContractsOf.get(client) ?? new Set<StakingContract>();
   if (sdk._stakingContract) contracts.add(sdk._stakingContract);
   for (const contract of contracts) contract.removeAllListeners();

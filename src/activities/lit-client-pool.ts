@@ -11,6 +11,16 @@ import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { LitNodeClientConfig } from '@lit-protocol/types';
 import { TypedActivityError } from './error-classification';
 import { disposeLitClient, trackStakingListeners } from './lit-client-lifecycle';
+import {
+  BoundedJsonRpcProvider,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RPC_TIMEOUT_MS,
+  DISPOSE_TIMEOUT_MS,
+  installBoundedNodeRequests,
+  NODE_MAX_RESPONSE_BYTES,
+  RPC_MAX_RESPONSE_BYTES,
+  withDeadline,
+} from './network-bounds';
 import { skipRecheckOfOwnAuthSigs } from './own-auth-sig';
 import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
 import { silenceExpectedSdkNoise } from './sdk-console-noise';
@@ -54,6 +64,17 @@ export interface LitClientPoolOptions {
   /** How often to try replacing a client after network-level failures (default 5 s). */
   replaceRetryMs?: number;
   /**
+   * Deadline of a whole `connect()` (RPC reads and handshake; default 30 s). A client that misses
+   * it is disposed (its requests aborted) and the next mint connects a new one.
+   */
+  connectTimeoutMs?: number;
+  /** Deadline of one JSON-RPC request of a custom network's Staking contract (default 10 s). */
+  rpcTimeoutMs?: number;
+  /** Deadline of one request to a Lit node other than the handshake (default 30 s, the mint's). */
+  nodeRequestTimeoutMs?: number;
+  /** How long `close()` waits for clients to disconnect (default 5 s); their requests are aborted first. */
+  closeTimeoutMs?: number;
+  /**
    * Keep the SDK's re-check of the wallet signature our own callback has just made (the stock
    * behaviour, which benchmarks compare against); by default it is skipped (own-auth-sig.ts).
    */
@@ -73,6 +94,8 @@ export interface NodeSetChange {
 interface Entry {
   target: LitNetworkTarget;
   client: LitNodeClientNodeJs;
+  /** Aborts every network request of this client (disposal). */
+  abort: AbortController;
   connecting?: Promise<void>;
   /** Why `connecting` runs: a re-probe runs beside mints on a client that keeps serving. */
   connectingFor?: NodeSetChange['reason'];
@@ -109,8 +132,11 @@ interface PoolEvents {
 
 export class LitClientPool extends EventEmitter<PoolEvents> {
   private readonly entries = new Map<string, Entry>();
+  /** Clients connecting to replace a suspect one (not in `entries` yet): closed with the pool. */
+  private readonly replacements = new Set<Entry>();
   private readonly handshakeTimeoutMs: number;
   private readonly reprobeIntervalMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly now: () => number;
   private closed = false;
   private probeTimer?: NodeJS.Timeout;
@@ -122,6 +148,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     silenceExpectedSdkNoise();
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 5_000;
     this.reprobeIntervalMs = opts.reprobeIntervalMs ?? DEFAULT_REPROBE_INTERVAL_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.now = opts.now ?? Date.now;
   }
 
@@ -170,8 +197,10 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     if (!entry.replacing && this.now() - entry.lastReplaceAttemptAt >= retryMs) {
       entry.lastReplaceAttemptAt = this.now();
       const fresh = { ...this.createEntry(network), nodeUrls: entry.nodeUrls };
+      this.replacements.add(fresh);
       entry.replacing = this.connect(fresh, 'reconnect')
         .then(() => {
+          this.replacements.delete(fresh);
           if (this.closed || this.entries.get(network) !== entry) {
             this.retire(fresh);
             return;
@@ -182,7 +211,10 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
           if (entry.inUse === 0) this.retire(entry);
           else setTimeout(() => this.retire(entry), RETIRED_CLIENT_GRACE_MS).unref();
         })
-        .catch(() => this.retire(fresh))
+        .catch(() => {
+          this.replacements.delete(fresh);
+          this.retire(fresh);
+        })
         .finally(() => {
           entry.replacing = undefined;
         });
@@ -212,19 +244,29 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     this.probeTimer.unref();
   }
 
-  /** Disconnects every client (worker shutdown). */
+  /**
+   * Disconnects every client (worker shutdown). Their requests in flight are aborted first, so a
+   * network that never answers cannot hold the shutdown; the whole close is bounded as well.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
-    const all = [...this.entries.values()];
+    const all = [...this.entries.values(), ...this.replacements];
     this.entries.clear();
-    await Promise.all(
-      all.map(async (e) => {
-        e.closing = true;
-        await e.connecting?.catch(() => undefined);
-        await disposeLitClient(e.client);
-      }),
-    );
+    this.replacements.clear();
+    const closeTimeoutMs = this.opts.closeTimeoutMs ?? DISPOSE_TIMEOUT_MS;
+    await withDeadline(
+      Promise.all(all.map((e) => this.dispose(e, closeTimeoutMs))).then(() => undefined),
+      closeTimeoutMs,
+      () => new Error(`Lit clients did not disconnect within ${closeTimeoutMs} ms`),
+    ).catch(() => undefined);
+  }
+
+  /** Ends a client for good: aborts its requests, then disconnects it (bounded). */
+  private async dispose(entry: Entry, waitMs = DISPOSE_TIMEOUT_MS): Promise<void> {
+    entry.closing = true;
+    entry.abort.abort();
+    await disposeLitClient(entry.client, waitMs);
   }
 
   networks(): string[] {
@@ -233,16 +275,27 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
 
   private createEntry(network: string): Entry {
     const target = this.opts.resolveNetwork(network);
+    const abort = new AbortController();
+    const clientConfig = withBoundedRpc(target.clientConfig, {
+      timeoutMs: this.opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+      maxBytes: RPC_MAX_RESPONSE_BYTES,
+      signal: abort.signal,
+    });
     const client = trackStakingListeners(
-      this.opts.createClient
-        ? this.opts.createClient(target.clientConfig)
-        : new LitNodeClientNodeJs(target.clientConfig),
+      this.opts.createClient ? this.opts.createClient(clientConfig) : new LitNodeClientNodeJs(clientConfig),
     );
     if (!this.opts.recheckOwnAuthSigs) skipRecheckOfOwnAuthSigs(client);
     target.prepare?.(client);
+    installBoundedNodeRequests(client, {
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
+      timeoutMs: this.opts.nodeRequestTimeoutMs ?? DEFAULT_NODE_REQUEST_TIMEOUT_MS,
+      maxBytes: NODE_MAX_RESPONSE_BYTES,
+      signal: abort.signal,
+    });
     const entry: Entry = {
       target,
       client,
+      abort,
       healthy: false,
       closing: false,
       lastProbeAt: 0,
@@ -270,12 +323,23 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
     if (!entry.connecting) {
       this.connects++;
       entry.connectingFor = reason;
-      entry.connecting = entry.client
-        .connect()
+      const ms = this.connectTimeoutMs;
+      let missedDeadline = false;
+      entry.connecting = withDeadline(entry.client.connect(), ms, () => {
+        missedDeadline = true;
+        return connectDeadlineError(entry, ms);
+      })
         .then(() => {
           entry.healthy = true;
           // A client replaced while it was re-probing no longer speaks for the network.
           if (!entry.retired && !entry.closing) this.recordNodes(entry, reason);
+        })
+        .catch((err) => {
+          // A client that never connected is given up: its requests are aborted and the next mint
+          // connects a new one. A serving client whose re-probe hangs keeps serving (its own
+          // request deadlines end that connect).
+          if (missedDeadline && !entry.healthy) this.abandon(entry);
+          throw err;
         })
         .finally(() => {
           entry.connecting = undefined;
@@ -283,6 +347,13 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
         });
     }
     await entry.connecting;
+  }
+
+  /** A client that missed its connect deadline: dispose it and forget it. */
+  private abandon(entry: Entry): void {
+    const network = entry.target.name;
+    if (this.entries.get(network) === entry) this.entries.delete(network);
+    if (!entry.closing) void this.dispose(entry);
   }
 
   private recordNodes(entry: Entry, reason: NodeSetChange['reason']): void {
@@ -311,8 +382,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
 
   private retire(entry: Entry): void {
     if (entry.closing) return;
-    entry.closing = true;
-    void disposeLitClient(entry.client);
+    void this.dispose(entry);
   }
 
   private snapshot(entry: Entry): PooledClient {
@@ -336,6 +406,36 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       blockIndexerUrl: entry.target.blockIndexerUrl,
     };
   }
+}
+
+/** A node request (signing) never outlives the mint that sent it (the mint timeout's default). */
+const DEFAULT_NODE_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Pure: the error of a connect that missed its deadline, naming the network, its RPC and the bound. */
+export function connectDeadlineError(entry: { target: LitNetworkTarget }, ms: number): TypedActivityError {
+  const { name, clientConfig } = entry.target;
+  const rpc = (clientConfig as { rpcUrl?: string }).rpcUrl;
+  return new TypedActivityError(
+    'NodeTimeout',
+    `connecting to Lit network "${name}"${rpc ? ` (RPC ${rpc})` : ''} did not finish within ${ms} ms`,
+  );
+}
+
+/**
+ * Pure: a custom network's client config with the Staking contract read through a bounded
+ * provider (the SDK uses `contractContext.provider` when there is one). Built-in networks, whose
+ * contracts the SDK looks up itself, keep the SDK's providers: the connect deadline bounds them.
+ */
+export function withBoundedRpc(
+  config: LitNodeClientConfig,
+  bounds: { timeoutMs: number; maxBytes: number; signal: AbortSignal },
+): LitNodeClientConfig {
+  const c = config as LitNodeClientConfig & { rpcUrl?: string; contractContext?: Record<string, unknown> };
+  if (!c.rpcUrl || !c.contractContext?.Staking || 'provider' in c.contractContext) return config;
+  return {
+    ...c,
+    contractContext: { ...c.contractContext, provider: new BoundedJsonRpcProvider(c.rpcUrl, bounds) },
+  } as LitNodeClientConfig;
 }
 
 function sameSet(a: string[], b: string[]): boolean {

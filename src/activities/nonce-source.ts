@@ -1,9 +1,12 @@
 /**
  * The SIWE nonce must be a recent blockhash. The SDK caches one for 30 s and, when its block indexer
  * fails, silently keeps the old one (after trying public RPCs this machine may not reach). We fetch
- * it ourselves, with a timeout, and refuse a hash that is too old, so a stale nonce is never sent.
+ * it ourselves, with a deadline that covers the body and a cap on the body's size (an indexer that
+ * streams without end once took a worker to 2.4 GB in 5 s), and refuse a hash that is too old, so a
+ * stale nonce is never sent.
  */
 import { TypedActivityError } from './error-classification';
+import { boundedFetch, INDEXER_MAX_RESPONSE_BYTES } from './network-bounds';
 
 export interface LatestBlock {
   blockhash: string;
@@ -12,7 +15,10 @@ export interface LatestBlock {
 }
 
 export interface NonceOptions {
+  /** Deadline of the whole request, body included. */
   timeoutMs: number;
+  /** The body is read incrementally and the request aborted past this (default 64 KiB). */
+  maxBytes?: number;
   /** A block older than this is stale: the indexer (or its chain) is stuck. */
   maxAgeMs: number;
   now?: () => number;
@@ -54,25 +60,34 @@ export async function fetchLatestBlock(
   url: string,
   opts: NonceOptions = DEFAULT_NONCE_OPTIONS,
 ): Promise<LatestBlock> {
-  const doFetch = opts.fetchImpl ?? fetch;
-  let res: Response;
-  try {
-    res = await doFetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
-  } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError';
-    throw new TypedActivityError(
-      timedOut ? 'NodeTimeout' : 'NetworkError',
-      `block indexer ${url} ${timedOut ? `did not answer within ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`}`,
-      'block-indexer',
-    );
-  }
+  const res = await boundedFetch(
+    url,
+    {},
+    {
+      timeoutMs: opts.timeoutMs,
+      maxBytes: opts.maxBytes ?? INDEXER_MAX_RESPONSE_BYTES,
+      what: 'block indexer',
+      source: 'block-indexer',
+    },
+    opts.fetchImpl,
+  );
   if (!res.ok)
     throw new TypedActivityError(
       'NetworkError',
       `block indexer ${url} answered HTTP ${res.status}`,
       'block-indexer',
     );
-  return checkLatestBlock(await res.json(), (opts.now ?? Date.now)(), opts.maxAgeMs);
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new TypedActivityError(
+      'NetworkError',
+      `block indexer ${url} answered without JSON`,
+      'block-indexer',
+    );
+  }
+  return checkLatestBlock(body, (opts.now ?? Date.now)(), opts.maxAgeMs);
 }
 
 export type LatestBlockSource = (url: string, opts: NonceOptions) => Promise<LatestBlock>;

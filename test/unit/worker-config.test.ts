@@ -79,3 +79,26 @@ test('isLocalAddress', () => {
     assert.ok(isLocalAddress(a), a);
   for (const a of ['temporal:7233', '10.0.0.1:7233', 'x.tmprl.cloud:7233']) assert.ok(!isLocalAddress(a), a);
 });
+
+test('network bounds and the shutdown grace: defaults, settings, bad values', () => {
+  const d = parseWorkerConfig({});
+  assert.equal(d.connectTimeoutMs, 30_000);
+  assert.equal(d.rpcTimeoutMs, 10_000);
+  assert.equal(d.shutdownGraceMs, 20_000);
+  const c = parseWorkerConfig({
+    SESSION_KEEPER_CONNECT_TIMEOUT: '45s',
+    SESSION_KEEPER_RPC_TIMEOUT: '2s',
+    SESSION_KEEPER_SHUTDOWN_GRACE: '5s',
+  });
+  assert.equal(c.connectTimeoutMs, 45_000);
+  assert.equal(c.rpcTimeoutMs, 2_000);
+  assert.equal(c.shutdownGraceMs, 5_000);
+  assert.equal(parseWorkerConfig({ SESSION_KEEPER_SHUTDOWN_GRACE: '0' }).shutdownGraceMs, 0);
+  assert.throws(
+    () => parseWorkerConfig({ SESSION_KEEPER_CONNECT_TIMEOUT: '10', SESSION_KEEPER_RPC_TIMEOUT: 'never' }),
+    (err: WorkerConfigError) =>
+      err.problems.length === 2 &&
+      /SESSION_KEEPER_CONNECT_TIMEOUT=10 must be a duration of at least 1000 ms/.test(err.message) &&
+      /SESSION_KEEPER_RPC_TIMEOUT=never must be a duration/.test(err.message),
+  );
+});
