@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { ethers } from 'ethers';
+import { keyFileProblem, MAX_KEY_FILE_BYTES } from '../shared/key-file-policy';
 import { TypedActivityError } from './error-classification';
 
 export type SignerSource = { kind: 'env'; name: string } | { kind: 'file'; path: string };
@@ -59,9 +60,39 @@ export interface SignerEnvironment {
   readFile: (path: string) => string;
 }
 
+/** Refused by the key file policy; the message says why and how to fix it. */
+export class KeyFilePolicyError extends Error {
+  readonly code = 'EKEYFILEPOLICY';
+}
+
+/**
+ * Reads a key file after checking it against the policy (owner, mode, symlink, size), through one
+ * open file descriptor so the file checked is the file read, and never more than a key's bytes.
+ */
+export function readKeyFile(p: string, readerUid: number = process.getuid?.() ?? 0): string {
+  const link = fs.lstatSync(p);
+  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const target = fs.fstatSync(fd);
+    const problem = keyFileProblem(
+      {
+        link: { isSymbolicLink: link.isSymbolicLink(), uid: link.uid },
+        target: { isFile: target.isFile(), mode: target.mode, uid: target.uid, size: target.size },
+      },
+      readerUid,
+    );
+    if (problem) throw new KeyFilePolicyError(`the key file ${problem}`);
+    const buf = Buffer.alloc(MAX_KEY_FILE_BYTES);
+    const n = fs.readSync(fd, buf, 0, MAX_KEY_FILE_BYTES, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const defaultEnvironment: SignerEnvironment = {
   env: process.env,
-  readFile: (p) => fs.readFileSync(p, 'utf8'),
+  readFile: (p) => readKeyFile(p),
 };
 
 export function resolveSigner(ref: string, where: SignerEnvironment = defaultEnvironment): ethers.Wallet {
@@ -80,6 +111,9 @@ export function resolveSigner(ref: string, where: SignerEnvironment = defaultEnv
   try {
     text = where.readFile(source.path);
   } catch (err) {
+    if (err instanceof KeyFilePolicyError) {
+      throw new TypedActivityError('InvalidSigner', `signer ${ref}: ${err.message}; then rotate the agent`);
+    }
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new TypedActivityError(
       'InvalidSigner',

@@ -4,6 +4,8 @@
  * `LOG_REDACT`). Pure: returns a redacted copy, never changes its input.
  */
 
+import { maskKeyShaped } from '../shared/input-limits';
+
 export const REDACTED = '[redacted]';
 
 /** Field names whose values are always replaced, compared case-insensitively. */
@@ -20,8 +22,6 @@ export const SECRET_FIELDS: readonly string[] = [
 ];
 const SECRET_FIELD_SET = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()));
 
-/** 32 bytes of hex standing alone (a secp256k1 / ed25519 private key, or something shaped like one). */
-const HEX_KEY = /(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{64}(?![0-9A-Za-z])/g;
 /** `"sig": "…"` and friends inside text, e.g. an error message quoting JSON. */
 const QUOTED_SECRET_FIELD = new RegExp(
   `("(?:${SECRET_FIELDS.join('|')})"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"|\\{[^{}]*\\}|\\[[^\\[\\]]*\\])`,
@@ -37,10 +37,10 @@ export function redactSecrets<T>(value: T): T {
 
 /** Redacts secret-shaped substrings of a string (hex keys, quoted secret fields, bearer tokens). */
 export function redactString(text: string): string {
-  return text
-    .replace(QUOTED_SECRET_FIELD, `$1"${REDACTED}"`)
-    .replace(HEX_KEY, REDACTED)
-    .replace(BEARER, `$1${REDACTED}`);
+  return maskKeyShaped(text.replace(QUOTED_SECRET_FIELD, `$1"${REDACTED}"`), REDACTED).replace(
+    BEARER,
+    `$1${REDACTED}`,
+  );
 }
 
 function redact(value: unknown, depth: number, seen: WeakMap<object, unknown>): unknown {

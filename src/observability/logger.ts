@@ -4,7 +4,7 @@
  */
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import pino, { type Logger } from 'pino';
-import { LOG_REDACT } from '../codec/redact';
+import { LOG_REDACT, redactSecrets, redactString } from '../codec/redact';
 
 export type { Logger };
 
@@ -18,7 +18,24 @@ export function createLogger(
       base: { service: 'lit-session-keeper' },
       redact: { paths: [...LOG_REDACT.paths], censor: LOG_REDACT.censor },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Field paths cover structured fields; free text (an error's message and stack, a
+        // network's answer quoted in it) can carry a pasted key too, so every logged object
+        // goes through the redactor as well.
+        log: (object) =>
+          redactSecrets(
+            object.err instanceof Error ? { ...object, err: pino.stdSerializers.err(object.err) } : object,
+          ),
+      },
+      // `formatters.log` has serialised and redacted `err` already (it runs first).
+      serializers: { err: (err: unknown) => err },
+      hooks: {
+        logMethod(args, method) {
+          const redacted = args.map((a) => (typeof a === 'string' ? redactString(a) : a));
+          return method.apply(this, redacted as Parameters<typeof method>);
+        },
+      },
     },
     destination ?? pino.destination({ dest: 2, sync: false }),
   );

@@ -5,6 +5,17 @@
  */
 import ms from 'ms';
 import { z } from 'zod';
+import {
+  isKeyShaped,
+  jsonLength,
+  keyShapedStrings,
+  labelIssues,
+  MAX_JS_PARAMS_JSON_CHARS,
+  MAX_RESOURCE_ABILITY_REQUESTS,
+  MAX_SPEC_DEPTH,
+  MAX_SPEC_JSON_CHARS,
+  nestingDepth,
+} from './input-limits';
 import type { AgentSpec, ResourceAbility } from './types';
 
 export const BUILT_IN_NETWORKS = ['datil-dev', 'datil-test', 'datil'] as const;
@@ -48,7 +59,6 @@ export const SIGNER_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const PKP_PUBLIC_KEY = /^(0x)?04[0-9a-fA-F]{128}$/;
-const HEX_PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
 /** An IPFS CID v0 (what Lit's PKPPermissions `addPermittedAction` takes): "Qm" + 44 base58 characters. */
 export const IPFS_CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 /** Lit Action code beyond this is refused: it goes into every workflow history and every mint request. */
@@ -63,14 +73,25 @@ export class AgentSpecError extends Error {
   }
 }
 
-/** A duration as milliseconds or an `ms`-style string ("90s", "24h", "30d"). */
-const duration = (what: string) =>
+/**
+ * A duration as milliseconds (a JSON number) or a string with a unit ("90s", "24h", "30d"). A
+ * string without a unit is refused: "5" or "1.5" is far more often "5 hours" or "1.5 days" meant
+ * than milliseconds, and taking it as milliseconds gives a session that cannot live.
+ */
+const duration = (what: string, example = '"90s", "24h", "7d"') =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(v)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${JSON.stringify(v)} has no unit; give the ${what} with one, such as ${example}`,
+      });
+      return z.NEVER;
+    }
     const n = typeof v === 'number' ? v : parseDuration(v);
     if (n === undefined || !Number.isFinite(n) || n <= 0) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        message: `${JSON.stringify(v)} is not a ${what}; use milliseconds or a string such as "90s", "24h", "7d"`,
+        message: `${JSON.stringify(v)} is not a ${what}; use milliseconds or a string such as ${example}`,
       });
       return z.NEVER;
     }
@@ -83,12 +104,16 @@ export function parseDuration(text: string): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
 
+const MAX_REFERENCE_CHARS = 1024;
+
 const signerRef = z
   .string()
-  .refine((s) => !HEX_PRIVATE_KEY.test(s.trim()), {
-    message: 'looks like a private key; pass a reference instead (env:NAME or file:/path), never the key',
+  .refine((s) => !isKeyShaped(s), {
+    message:
+      'looks like a private key (it holds 64 hex digits); pass a reference instead (env:NAME or file:/path of a file holding the key), never the key',
   })
-  .refine((s) => SIGNER_REFERENCE.test(s), {
+  // One message per mistake: a pasted key is not also told it is a malformed reference.
+  .refine((s) => isKeyShaped(s) || (s.length <= MAX_REFERENCE_CHARS && SIGNER_REFERENCE.test(s)), {
     message:
       'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
   });
@@ -106,10 +131,29 @@ export function jsParamsIssues(value: unknown): { path: (string | number)[]; mes
       },
     ];
   }
+  // Depth and size first: the walk below recurses, and history should not carry data.
+  const depth = nestingDepth(value, MAX_SPEC_DEPTH);
+  if (depth > MAX_SPEC_DEPTH) {
+    return [
+      {
+        path: [],
+        message: `nests deeper than ${MAX_SPEC_DEPTH} levels; pass flat parameters (or pin data to IPFS and pass its CID)`,
+      },
+    ];
+  }
+  const chars = jsonLength(value);
+  if (chars !== undefined && chars > MAX_JS_PARAMS_JSON_CHARS) {
+    return [
+      {
+        path: [],
+        message: `is ${chars} characters of JSON, more than ${MAX_JS_PARAMS_JSON_CHARS}; jsParams are sent with every mint and kept in workflow history: pass parameters, and fetch data inside the action`,
+      },
+    ];
+  }
   const issues: { path: (string | number)[]; message: string }[] = [];
   const walk = (v: unknown, path: (string | number)[]) => {
     if (typeof v === 'string') {
-      if (HEX_PRIVATE_KEY.test(v.trim())) {
+      if (isKeyShaped(v)) {
         issues.push({
           path,
           message:
@@ -219,8 +263,11 @@ const specSchema = z
     resourceAbilityRequests: z
       .array(resourceAbility)
       .min(1, { message: 'must name at least one resource and ability' })
+      .max(MAX_RESOURCE_ABILITY_REQUESTS, {
+        message: `names more than ${MAX_RESOURCE_ABILITY_REQUESTS} resources; use a wildcard resource (e.g. lit-pkp://*)`,
+      })
       .optional(),
-    sessionTtl: duration('session TTL').optional(),
+    sessionTtl: duration('session TTL', '"24h", "7d"').optional(),
     refresh: z
       .object({
         fraction: z
@@ -228,7 +275,10 @@ const specSchema = z
           .gt(0, { message: 'must be between 0 and 1 (exclusive), e.g. 0.66' })
           .lt(1, { message: 'must be between 0 and 1 (exclusive), e.g. 0.66' })
           .optional(),
-        renewBefore: duration('renew-before duration').optional(),
+        renewBefore: duration(
+          'renew-before duration',
+          '"2h" (or a fraction of the lifetime such as 0.66)',
+        ).optional(),
         jitter: z
           .number()
           .min(0, { message: 'must be between 0 and 0.5, e.g. 0.1 for ±10%' })
@@ -245,7 +295,13 @@ const specSchema = z
       })
       .strict()
       .optional(),
-    labels: z.record(z.string()).optional(),
+    labels: z
+      .record(z.string())
+      .superRefine((labels, ctx) => {
+        for (const issue of labelIssues(labels))
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: issue.path, message: issue.message });
+      })
+      .optional(),
   })
   .strict();
 
@@ -262,6 +318,9 @@ export interface ParseOptions {
  * Accepts an already-normalised `AgentSpec` too (the workflow re-validates its own input).
  */
 export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSpec {
+  // Shape limits before anything walks the input: a hostile spec is refused, not explored.
+  const shapeIssue = specShapeIssue(input);
+  if (shapeIssue) throw new AgentSpecError([shapeIssue]);
   const normalisedInput = fromNormalised(input);
   const result = specSchema.safeParse(normalisedInput);
   const issues: { field: string; message: string }[] = [];
@@ -278,6 +337,21 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
   }
   // The cross-field checks run on whatever parsed, so one call reports every bad field.
   const raw = (normalisedInput ?? {}) as Record<string, any>;
+  // Key-shaped text anywhere (a label, the agent id, a reference, the action's code) would land
+  // in history, logs and search attributes: refused wherever it sits, unless a field's own check
+  // already said so. The PKP public key has its own format (and is public).
+  const reported = new Set(issues.map((i) => i.field));
+  for (const path of keyShapedStrings(raw, ['pkpPublicKey'])) {
+    const field = path.join('.') || '(spec)';
+    if ([...reported].some((f) => field === f || field.startsWith(`${f}.`))) continue;
+    issues.push({
+      field,
+      message:
+        path[0] === 'litAction' && path[1] === 'code'
+          ? 'holds a 64-hex-digit value shaped like a private key; never put a key in the action (the spec is stored in workflow history); if it is a public constant such as a hash, pin the action to IPFS and use its CID instead'
+          : 'holds text shaped like a private key (64 hex digits); specs are stored in workflow history and logs: never put a key in them, pass a reference such as env:NAME as signer',
+    });
+  }
   const flagged = new Set(issues.map((i) => i.field.split('.')[0]));
   const s = result.success ? result.data : undefined;
   const network: unknown = s?.network ?? raw.network;
@@ -377,6 +451,49 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
   }
   if (s.labels) spec.labels = s.labels;
   return spec;
+}
+
+/**
+ * Pure: the spec nests too deep or is too large, named by the field that makes it so (so the CLI
+ * can name the flag), or undefined. Runs before any recursive walk of the input.
+ */
+function specShapeIssue(input: unknown): { field: string; message: string } | undefined {
+  const limit = MAX_SPEC_DEPTH + 4; // spec → litAction → jsParams, then jsParams' own levels
+  const size = jsonLength(input);
+  const tooDeep = nestingDepth(input, limit) > limit;
+  if (!tooDeep && size !== undefined && size <= MAX_SPEC_JSON_CHARS) return undefined;
+  // The field to blame: litAction.jsParams for the action's parameters, else the top-level field.
+  const fields: [string, unknown][] = [];
+  if (input && typeof input === 'object') {
+    for (const [k, v] of Object.entries(input)) {
+      const jsParams = k === 'litAction' && v && typeof v === 'object' ? (v as any).jsParams : undefined;
+      fields.push(jsParams !== undefined ? ['litAction.jsParams', jsParams] : [k, v]);
+    }
+  }
+  if (tooDeep) {
+    const field = fields.find(([, v]) => nestingDepth(v, MAX_SPEC_DEPTH) > MAX_SPEC_DEPTH)?.[0] ?? '(spec)';
+    return {
+      field,
+      message: `nests deeper than ${MAX_SPEC_DEPTH} levels; pass flat parameters (a spec is a flat object with a few small sub-objects)`,
+    };
+  }
+  if (size === undefined) {
+    return {
+      field: '(spec)',
+      message: 'is not plain JSON (a cycle or a BigInt); pass plain objects, strings and numbers',
+    };
+  }
+  const [field] = fields.reduce<[string, number]>(
+    (big, [k, v]) => {
+      const n = jsonLength(v) ?? 0;
+      return n > big[1] ? [k, n] : big;
+    },
+    ['(spec)', 0],
+  );
+  return {
+    field,
+    message: `makes the spec ${size} characters of JSON, more than ${MAX_SPEC_JSON_CHARS}; specs are stored in workflow history: keep Lit Action code on IPFS (litAction.ipfsId), labels and jsParams small`,
+  };
 }
 
 /** Maps the normalised field names (`sessionTtlMs`, `renewBeforeMs`, `ttlMs`) back to input names. */

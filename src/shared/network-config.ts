@@ -26,7 +26,11 @@ export interface NetworkConfig {
   custom: Record<string, CustomNetworkConfig>;
 }
 
-const url = z.string().url({ message: 'must be an http(s) URL' });
+// `.url()` alone takes ftp:, file: and javascript: too; the SDK and the nonce source speak HTTP only.
+const url = z
+  .string()
+  .url({ message: 'must be an http(s) URL' })
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'must be an http(s) URL, e.g. http://127.0.0.1:8545' });
 const fileSchema = z
   .object({
     networks: z.record(

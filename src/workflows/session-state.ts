@@ -5,11 +5,13 @@
  * and reports here. Time and randomness come from a `Clock`: the workflow's deterministic
  * `Date.now`/`Math.random` in production, a fake in unit tests.
  */
+
 import {
   ApplicationFailure,
   type SearchAttributeUpdatePair,
   type TypedSearchAttributes,
 } from '@temporalio/common';
+import { maskKeyShaped } from '../shared/input-limits';
 import {
   LitAgentId,
   LitNetwork,
@@ -322,7 +324,9 @@ export class AgentSession {
     this.failedAttempts++;
     this.lastError = {
       type: failure.type,
-      message: failure.message,
+      // Free text from the network or a user's action: a key quoted in it must not reach
+      // `agent status`, the query, or the carried state of the next run.
+      message: maskKeyShaped(failure.message, '[redacted]'),
       at: toIso(now)!,
       attempts: this.failedAttempts,
     };

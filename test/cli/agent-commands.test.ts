@@ -371,6 +371,8 @@ describe('setup', () => {
     for (const k of Object.keys(childEnv))
       if (/^(TEMPORAL_|LIT_NETWORKS|SESSION_KEEPER_)/.test(k)) delete childEnv[k];
     childEnv.SESSION_KEEPER_CODEC_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    // The agents' env:K resolves here, as the CLI checks against a Temporal on loopback.
+    childEnv.K = `0x${'11'.repeat(32)}`;
   });
   after(async () => {
     await env?.teardown();

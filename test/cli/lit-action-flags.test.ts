@@ -39,7 +39,7 @@ test('--lit-action-file and --lit-action-params make a pkp agent that needs no -
     network: 'datil-dev',
     mode: 'pkp',
     pkpPublicKey: PKP,
-    litActionCode: readLitActionFile(file),
+    litActionFile: readLitActionFile(file),
     litActionParams: parseJsParams('{"agent":"a1"}'),
   });
   const spec = parseAgentSpec(input);
@@ -80,7 +80,7 @@ test('spec errors name the Lit Action flags', () => {
         network: 'datil-dev',
         mode: 'pkp',
         pkpPublicKey: PKP,
-        litActionCode: CODE,
+        litActionFile: CODE,
         litActionIpfsId: CID,
       }),
     ),

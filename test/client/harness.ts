@@ -118,6 +118,8 @@ export async function startHarness(opts: { withWorker?: boolean } = {}): Promise
         const wallet = ethers.Wallet.createRandom();
         const name = `KEY_${agentId.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
         signerEnv[name] = wallet.privateKey;
+        // The CLI checks a reference resolves on its machine (the worker shares it: loopback).
+        childEnv[name] = wallet.privateKey;
         const agent = { agentId, wallet, signer: `env:${name}` };
         agents.set(agentId, agent);
         return agent;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { currentSessionSigsQuery, rotateSignal, stopSignal } from '../../src/shared/messages';
 import { LitSessionGeneration, LitSessionState } from '../../src/shared/search-attributes';
@@ -193,6 +194,30 @@ describe('sessionRefreshWorkflow failures', () => {
     // And the normal schedule resumes.
     await h.env.sleep(18 * HOUR);
     assert.equal((await handle.query(currentSessionSigsQuery)).generation, 3);
+    h.fake.reset();
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+
+  it('a key quoted in a failure message never reaches lastError (status, query, agent status)', async () => {
+    const spec = agentSpec('quoted-key');
+    const key = 'ab'.repeat(32);
+    h.fake.behaviour = (call, fake) => {
+      if (call.request.generation === 1) return fake.sigsFor(call);
+      throw ApplicationFailure.create({
+        type: 'InvalidSigner',
+        message: `signer env:${key}: environment variable ${key} is not set on this worker`,
+        nonRetryable: true,
+      });
+    };
+    const handle = await startAgent(h, spec);
+    await h.env.sleep(18 * HOUR);
+    const failed = await handle.query(currentSessionSigsQuery);
+    assert.equal(failed.state, 'failed');
+    assert.equal(
+      failed.lastError?.message,
+      'signer env:[redacted]: environment variable [redacted] is not set on this worker',
+    );
     h.fake.reset();
     await handle.signal(stopSignal);
     await handle.result();

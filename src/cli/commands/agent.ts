@@ -11,9 +11,11 @@ import type {
   SessionKeeperClient,
   StartAgentResult,
 } from '../../client';
+import { describeReferenceProblem, unresolvedReferences } from '../../client/signer-preflight';
 import { validateAgentSpec, validateAgentSpecs } from '../../client/validate';
-import { AgentSpecError } from '../../shared/agent-spec';
+import { AgentSpecError, MAX_LIT_ACTION_CODE_CHARS } from '../../shared/agent-spec';
 import type { AgentSpec, ResourceAbility, SessionStatus } from '../../shared/types';
+import { isLocalAddress } from '../../temporal/connection-config';
 import {
   addConnectionOptions,
   type ConnectionOptionValues,
@@ -46,17 +48,31 @@ export interface StartFlags {
   capacitySigner?: string;
   capacityTokenId?: string;
   capacityTtl?: string;
-  /** The Lit Action's source, read from `--lit-action-file`. */
-  litActionCode?: string;
+  /**
+   * The Lit Action's source, read from `--lit-action-file` (commander stores an option under its
+   * long name in camel case: this name must stay `litActionFile`).
+   */
+  litActionFile?: string;
   litActionIpfsId?: string;
   litActionParams?: unknown;
 }
 
+/** A fleet file beyond this is refused before it is read (64 MiB: ~100,000 specs). */
+export const MAX_AGENTS_FILE_BYTES = 64 * 1024 * 1024;
+
 /** commander parser for `--lit-action-file <path>`: the action's JavaScript source. */
 export function readLitActionFile(file: string): string {
   try {
+    // Checked before reading: a wrong path (a log, a device) must not be read whole.
+    const size = fs.statSync(file).size;
+    if (size > MAX_LIT_ACTION_CODE_CHARS * 4) {
+      throw new InvalidArgumentError(
+        `${file} is ${size} bytes, more than a Lit Action may be (${MAX_LIT_ACTION_CODE_CHARS} characters); pin it to IPFS and pass --lit-action-ipfs-id`,
+      );
+    }
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err;
     throw new InvalidArgumentError(
       `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the Lit Action's .js file`,
     );
@@ -132,9 +148,9 @@ export function specInputFromFlags(agentId: string | undefined, f: StartFlags): 
   }
   if (f.resources !== undefined) spec.resourceAbilityRequests = f.resources;
   if (f.label !== undefined) spec.labels = f.label;
-  if (f.litActionCode !== undefined || f.litActionIpfsId !== undefined || f.litActionParams !== undefined) {
+  if (f.litActionFile !== undefined || f.litActionIpfsId !== undefined || f.litActionParams !== undefined) {
     spec.litAction = {
-      ...(f.litActionCode !== undefined ? { code: f.litActionCode } : {}),
+      ...(f.litActionFile !== undefined ? { code: f.litActionFile } : {}),
       ...(f.litActionIpfsId !== undefined ? { ipfsId: f.litActionIpfsId } : {}),
       ...(f.litActionParams !== undefined ? { jsParams: f.litActionParams } : {}),
     };
@@ -191,6 +207,29 @@ export function parseAgentsFile(text: string, file: string): unknown[] {
     throw new Error(`${file} holds no agents; expected a JSON array of specs or {"agents": [...]}`);
   }
   return list;
+}
+
+/**
+ * Key references the worker will resolve, checked on this machine first. With Temporal on
+ * loopback the worker shares this machine (demo, local cluster, dev server): a reference that does
+ * not resolve here is an error and nothing starts. Otherwise the CLI cannot see the worker's
+ * machine, and says only what it saw.
+ */
+function checkReferencesResolve(specs: AgentSpec[], address: string, workerElsewhere: boolean): void {
+  const problems = unresolvedReferences(specs);
+  if (!problems.length) return;
+  const listed = `${problems.slice(0, 3).map(describeReferenceProblem).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`;
+  if (isLocalAddress(address) && !workerElsewhere) {
+    throw new Error(
+      `${listed}. The worker of the Temporal at ${address} runs on this machine and would fail its first mint, so nothing was started (pass --worker-elsewhere if the worker runs with another environment)`,
+    );
+  }
+  for (const p of problems) {
+    process.stderr.write(
+      `warning: ${describeReferenceProblem(p)}; make sure the worker can resolve it (the agent fails its first mint otherwise)
+`,
+    );
+  }
 }
 
 function outcomeText(r: StartAgentResult): string {
@@ -311,6 +350,10 @@ function startCommand(): Command {
     )
     .option('--replace', 'replace the agent if it runs with a different spec (terminates the old run)')
     .option(
+      '--worker-elsewhere',
+      'the workers run on another machine or with another environment: a key reference that does not resolve here is a warning, not an error',
+    )
+    .option(
       '--from-file <file>',
       'start every agent of a JSON file ([spec, …]); the flags above are defaults for each',
     )
@@ -329,7 +372,8 @@ Examples:
     .action(
       async (
         agentId: string | undefined,
-        o: StartFlags & Common & { replace?: boolean; fromFile?: string; concurrency: number },
+        o: StartFlags &
+          Common & { replace?: boolean; fromFile?: string; concurrency: number; workerElsewhere?: boolean },
       ) => {
         if (o.fromFile && agentId) throw new Error('give either an agent id or --from-file, not both');
         if (!o.fromFile && !agentId)
@@ -342,9 +386,16 @@ Examples:
         if (o.fromFile) {
           let text: string;
           try {
+            const size = fs.statSync(o.fromFile).size;
+            if (size > MAX_AGENTS_FILE_BYTES) {
+              throw new Error(
+                `${o.fromFile} is ${size} bytes, more than ${MAX_AGENTS_FILE_BYTES}; split the fleet into several files`,
+              );
+            }
             text = fs.readFileSync(o.fromFile, 'utf8');
           } catch (err) {
-            throw new Error(`cannot read ${o.fromFile} (${(err as NodeJS.ErrnoException).code ?? err})`);
+            if (!(err as NodeJS.ErrnoException).code) throw err;
+            throw new Error(`cannot read ${o.fromFile} (${(err as NodeJS.ErrnoException).code})`);
           }
           const inputs = parseAgentsFile(text, o.fromFile).map((entry) =>
             entry && typeof entry === 'object' ? { ...defaults, ...(entry as object) } : entry,
@@ -359,6 +410,7 @@ Examples:
           }
         }
         await withKeeperClient(o, async (keeper) => {
+          checkReferencesResolve(specs, keeper.address, o.workerElsewhere === true);
           if (!o.fromFile) {
             const result = await keeper.startAgent(specs[0], { replace: o.replace });
             if (o.output === 'json')
