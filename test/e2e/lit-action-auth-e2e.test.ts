@@ -5,9 +5,13 @@
  * - an agent with `litAction` (inline code with jsParams) and no signer gets sigs, is rotated to
  *   generation 2, and the sigs of each generation sign as the PKP;
  * - the same by IPFS id;
- * - an agent whose action refuses ends failed with Lit's error code, NodeAuthFailed.
+ * - an agent whose action refuses ends failed with Lit's error code, NodeAuthFailed;
+ * - the CLI as users type it: `npx session-keeper agent start … --lit-action-file auth.js`.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -17,6 +21,7 @@ import type { SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import type { SessionStatus } from '../../src/shared/types';
+import { runCli } from '../client/harness';
 import { connected } from '../devnet/helpers';
 import {
   digestOf,
@@ -28,7 +33,7 @@ import {
 
 /** Authorises a session only for the agent its jsParams name. */
 const ACTION = `
-  Lit.Actions.setResponse({ response: String(jsParams.agent === 'la-inline' || jsParams.agent === 'la-ipfs') });
+  Lit.Actions.setResponse({ response: String(['la-inline', 'la-ipfs', 'la-cli'].includes(jsParams.agent)) });
 `;
 const PKP_SIGNING_ANY = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
 
@@ -112,5 +117,48 @@ describe('end to end: a PKP agent authorised by a Lit Action', () => {
     const status = await statusWhere(keeper, agentId, 'failed', (s) => s.state === 'failed');
     assert.equal(status.lastError?.type, 'NodeAuthFailed');
     assert.equal(status.generation, 0);
+  });
+
+  test('npx session-keeper agent start --lit-action-file: the sessions come from the action in the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'la-cli-'));
+    const file = path.join(dir, 'auth.js');
+    fs.writeFileSync(file, ACTION);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(childEnv)) {
+      if (/^(TEMPORAL_|LIT_NETWORKS|SESSION_KEEPER_)/.test(k)) delete childEnv[k];
+    }
+    childEnv.LIT_NETWORKS = JSON.stringify({ networks: { devnet: devnet.networkConfig() } });
+    try {
+      const r = await runCli(
+        [
+          'agent',
+          'start',
+          'la-cli',
+          '--network',
+          'devnet',
+          '--mode',
+          'pkp',
+          '--pkp-public-key',
+          pkp.publicKey,
+          '--lit-action-file',
+          file,
+          '--lit-action-params',
+          '{"agent":"la-cli"}',
+          '--resources',
+          'lit-pkp://*=pkp-signing',
+          '--address',
+          env.address,
+        ],
+        childEnv,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const spec = (await keeper.runningSpec('la-cli'))?.spec;
+      assert.deepEqual(spec?.litAction, { code: ACTION, jsParams: { agent: 'la-cli' } });
+      assert.equal(spec?.signer, undefined, 'no signer: the action is the only authority');
+      const first = await freshAbove('la-cli', 0);
+      await assertSigns(first.sessionSigs, 'la-cli generation 1', 'CLI-started agent');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
