@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   parseSignerReference,
@@ -60,4 +64,41 @@ test('a key makes its wallet once; a rotated key makes a new one; the cache stay
   const again = resolveSigner('env:K', where({ K: KEY }));
   assert.notEqual(again, first);
   assert.equal(again.address, first.address);
+});
+
+test('key files on disk: the worker reads a 0600 file of its own user, refuses open modes, foreign symlinks, FIFOs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'key-files-'));
+  try {
+    const good = path.join(dir, 'good.key');
+    fs.writeFileSync(good, `${KEY}\n`, { mode: 0o600 });
+    assert.equal(resolveSigner(`file:${good}`).address, resolveSigner('env:K', where({ K: KEY })).address);
+
+    const open = path.join(dir, 'open.key');
+    fs.writeFileSync(open, `${KEY}\n`);
+    fs.chmodSync(open, 0o644);
+    assert.throws(
+      () => resolveSigner(`file:${open}`),
+      (err: Error) => {
+        assert.match(err.message, /accessible to its group and other users \(mode 0644\); chmod 600 it/);
+        assert.ok(!err.message.includes(KEY.slice(2)), 'never the key');
+        return true;
+      },
+    );
+
+    // My own symlink to my own file is fine (Kubernetes mounts secrets through symlinks).
+    const link = path.join(dir, 'link.key');
+    fs.symlinkSync(good, link);
+    assert.ok(resolveSigner(`file:${link}`).address);
+
+    // A FIFO: opening it must not hang the activity, and it is no regular file.
+    const fifo = path.join(dir, 'fifo.key');
+    execFileSync('mkfifo', [fifo]);
+    assert.throws(() => resolveSigner(`file:${fifo}`), /not a regular file/);
+
+    const big = path.join(dir, 'big.key');
+    fs.writeFileSync(big, 'x'.repeat(10_000), { mode: 0o600 });
+    assert.throws(() => resolveSigner(`file:${big}`), /more than a key file holds/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
