@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
     .description('PostgreSQL + Temporal server + devnet + N session-keeper workers on loopback')
     .option('--workers <n>', 'worker processes', int('--workers', 1, 32), 3)
     .option('--temporal-port <port>', 'Temporal frontend port', int('--temporal-port', 1, 65535), 7233)
-    .option('--dir <path>', 'data and logs (kept between runs)', path.join(REPO_ROOT, '.data', 'cluster'))
+    .option('--dir <path>', 'data and logs (kept between runs)', path.join(REPO_ROOT, '.cluster'))
     .parse(argv)
     .opts<{ workers: number; temporalPort: number; dir: string }>();
 

@@ -3,7 +3,7 @@
  * the Temporal server and three workers with the devnet, print what runs where and how to use it;
  * an agent started with the printed environment (`npx session-keeper agent start`) gets sigs from
  * those workers; Ctrl-C (SIGINT to its process group) stops everything with exit code 0.
- * Run twice on the same data directory (the default, `.data/cluster`): the second run finds the
+ * Run twice on the same data directory (the default, `.cluster/`): the second run finds the
  * database and the agent from the first.
  */
 import assert from 'node:assert/strict';
@@ -96,7 +96,7 @@ async function stop(run: Run): Promise<void> {
   assert.ok(code === 0 || signal === 'SIGINT', `exit code ${code}, signal ${signal}`);
   const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
     .split('\n')
-    .filter((l) => l.includes(path.join(REPO, '.data', 'cluster')) && !l.includes('ps -eo'));
+    .filter((l) => l.includes(path.join(REPO, '.cluster')) && !l.includes('ps -eo'));
   assert.deepEqual(left, [], 'no PostgreSQL or Temporal server left running');
   for (const pid of pidsIn(run.lines)) assert.equal(alive(pid), false, `worker pid ${pid} still runs`);
 }
