@@ -1,10 +1,12 @@
 /**
- * Issue 17, item 4, as a user meets it: `npx session-keeper worker` (from the repository root,
- * configured from the environment like the README and the compose file) on a custom Lit network
- * whose RPC accepts connections and never answers (and whose block indexer would stream without
- * end), an agent started with `npx session-keeper agent start`, a mint stuck in the RPC, then
- * SIGTERM. The worker must be gone within its graceful-shutdown time plus a few seconds: before,
- * one took 5 min 41 s to stop and another was still alive 11 minutes later.
+ * Issue 17, items 4 and 5, as a user meets them: `npx session-keeper worker` (from the repository
+ * root, configured from the environment like the README and the compose file) with two custom Lit
+ * networks, one whose RPC accepts connections and never answers, one (the local devnet) whose block
+ * indexer streams a body without end; an agent on each started with `npx session-keeper agent
+ * start`; then, with a mint stuck in the RPC, SIGTERM. The indexer's agent must fail its mints at
+ * the size cap with the worker's memory flat (one worker once reached 2.4 GB in 5 s), and the
+ * worker must be gone within its graceful-shutdown time plus a few seconds (before, one took
+ * 5 min 41 s to stop and another was still alive 11 minutes later).
  *
  * The network's own deadlines are set far beyond the test (10 minutes) so that only the shutdown
  * can end the mint: the worker's stop must not depend on what the network does.
@@ -20,6 +22,7 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
+import { type Devnet, startDevnet } from '../../src/devnet';
 import { workflowIdFor } from '../../src/shared/names';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../src/worker-config';
 import {
@@ -36,11 +39,14 @@ const REPO = path.resolve(__dirname, '..', '..');
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 /** "Plus a few seconds": the activity's cancellation, the pool's disposal, closing connections. */
 const AFTER_GRACE_MS = 8_000;
+/** The worker's resident memory must stay under this while its mints meet an endless indexer. */
+const MAX_WORKER_RSS_BYTES = 1024 * 1024 * 1024;
 
 let env: TestWorkflowEnvironment;
 let rpc: HungServer;
 let indexer: StreamingServer;
 let keeper: SessionKeeperClient;
+let devnet: Devnet;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hung-rpc-worker-'));
 const children = new Set<ChildProcess>();
 
@@ -48,6 +54,7 @@ before(async () => {
   env = await startLocalTemporal();
   rpc = await startHungServer();
   indexer = await startStreamingServer();
+  devnet = await startDevnet({ blockTimeMs: 500 });
 });
 after(async () => {
   for (const c of children) {
@@ -61,8 +68,27 @@ after(async () => {
   await env?.teardown();
   await rpc?.close();
   await indexer?.close();
+  await devnet?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** The resident memory of the largest process of the group `pgid` (the worker), from /proc. */
+function largestRssInGroup(pgid: number): number {
+  let largest = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // After "pid (comm) ": state, ppid, pgrp, ...
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (rss) largest = Math.max(largest, Number(rss[1]) * 1024);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return largest;
+}
 
 /** Is any process of the group `pgid` (npx, its shell, the worker) still there? */
 function groupAlive(pgid: number): boolean {
@@ -75,7 +101,7 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-test('SIGTERM during a mint stuck in an RPC that never answers: the worker exits within its grace time plus a few seconds', async () => {
+test('an endless indexer fails mints at the size cap with memory flat; SIGTERM during a mint stuck in a silent RPC: the worker exits within its grace time plus a few seconds', async () => {
   const networksFile = path.join(dir, 'networks.json');
   fs.writeFileSync(
     networksFile,
@@ -84,8 +110,9 @@ test('SIGTERM during a mint stuck in an RPC that never answers: the worker exits
         'hung-rpc': {
           rpcUrl: rpc.url,
           stakingAddress: `0x${'11'.repeat(20)}`,
-          blockIndexerUrl: indexer.url,
+          blockIndexerUrl: `${rpc.url}/get_most_recent_valid_block`,
         },
+        'endless-indexer': { ...devnet.networkConfig(), blockIndexerUrl: indexer.url },
       },
     }),
   );
@@ -136,30 +163,60 @@ test('SIGTERM during a mint stuck in an RPC that never answers: the worker exits
   });
 
   const agentId = 'stuck-in-rpc';
-  const start = await runCli(
-    [
-      'agent',
-      'start',
-      agentId,
-      '--network',
-      'hung-rpc',
-      '--mode',
-      'eoa',
-      '--signer',
-      'env:AGENT_KEY',
-      '--address',
-      env.address,
-    ],
-    clientEnv,
-  );
-  assert.equal(start.code, 0, start.stderr);
+  const flooded = 'endless-indexer';
+  for (const [id, network] of [
+    [flooded, 'endless-indexer'],
+    [agentId, 'hung-rpc'],
+  ]) {
+    const start = await runCli(
+      [
+        'agent',
+        'start',
+        id,
+        '--network',
+        network,
+        '--mode',
+        'eoa',
+        '--signer',
+        'env:AGENT_KEY',
+        '--address',
+        env.address,
+      ],
+      clientEnv,
+    );
+    assert.equal(start.code, 0, start.stderr);
+  }
 
-  // A mint is in flight: Temporal has the activity as started, and the RPC holds its request.
   keeper = await createKeeperClient({
     env: clientEnv,
     connection: { address: env.address },
     warn: () => undefined,
   });
+  // The endless indexer: each mint stops reading at the size cap; the worker's memory stays flat.
+  let maxRss = largestRssInGroup(pgid);
+  const failing = await until(
+    `three mints of ${flooded} failed at the indexer's size cap`,
+    async () => {
+      maxRss = Math.max(maxRss, largestRssInGroup(pgid));
+      const s = await keeper.getStatus(flooded);
+      return (s.lastError?.attempts ?? 0) >= 3 ? s.lastError : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 100 },
+  );
+  maxRss = Math.max(maxRss, largestRssInGroup(pgid));
+  console.log(
+    `${failing?.attempts} mints against the endless indexer failed (${failing?.type}: ${failing?.message}); ` +
+      `worker RSS at most ${(maxRss / 1024 / 1024).toFixed(0)} MiB; the indexer sent ${(indexer.sent() / 1024 / 1024).toFixed(1)} MiB`,
+  );
+  assert.equal(failing?.type, 'NetworkError');
+  assert.equal(
+    failing?.message,
+    `block indexer ${indexer.url} sent more than 65536 bytes; stopped reading (limit 65536 bytes)`,
+  );
+  assert.ok(maxRss > 0 && maxRss < MAX_WORKER_RSS_BYTES, `worker RSS reached ${maxRss} bytes`);
+
+  // A mint of the other agent is in flight: Temporal has the activity as started, and the RPC
+  // holds its request.
   await until(
     'a mint activity started and waiting on the RPC',
     async () => {
