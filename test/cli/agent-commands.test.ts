@@ -413,5 +413,12 @@ describe('setup', () => {
       'env:K',
     );
     assert.equal(start.code, 0, start.stderr);
+    // datil is a built-in preset of a network Lit no longer runs: said once, with what to use.
+    const warnings = start.stderr.trimEnd().split('\n');
+    assert.equal(warnings.length, 1, start.stderr);
+    assert.match(
+      warnings[0],
+      /^warning: datil: Lit has sunset its Datil and Naga networks .*March 2026.*Use a custom network that speaks Lit's v7 node protocol .*LIT_NETWORKS_FILE$/,
+    );
   });
 });

@@ -232,6 +232,21 @@ function checkReferencesResolve(specs: AgentSpec[], address: string, workerElsew
   }
 }
 
+/** The built-in presets name networks Lit no longer runs (see README, "The state of Lit's networks"). */
+export const SUNSET_NETWORKS: readonly string[] = ['datil-dev', 'datil-test', 'datil'];
+
+function warnSunset(specs: readonly AgentSpec[]): void {
+  const warning = sunsetNetworkWarning(specs);
+  if (warning) process.stderr.write(`${warning}\n`);
+}
+
+/** Pure: the one warning for specs on a sunset preset, or undefined. */
+export function sunsetNetworkWarning(specs: readonly AgentSpec[]): string | undefined {
+  const used = [...new Set(specs.map((s) => s.network).filter((n) => SUNSET_NETWORKS.includes(n)))];
+  if (!used.length) return undefined;
+  return `warning: ${used.join(', ')}: Lit has sunset its Datil and Naga networks (announced in 2026, once its API-key network Chipotle, which has no session sigs, reached production in March 2026); the built-in preset${used.length > 1 ? 's point' : ' points'} at a network Lit no longer runs. Use a custom network that speaks Lit's v7 node protocol (a private deployment, or the devnet: session-keeper devnet) through LIT_NETWORKS_FILE`;
+}
+
 function outcomeText(r: StartAgentResult): string {
   switch (r.outcome) {
     case 'started':
@@ -421,6 +436,7 @@ Examples:
                 outcome: result.outcome,
               });
             else printLine(outcomeText(result));
+            warnSunset(specs);
             return;
           }
           const items: BulkStartItem[] = await keeper.startAgents(specs, {
@@ -447,6 +463,7 @@ Examples:
               ),
             );
           }
+          warnSunset(specs);
           const failed = items.filter((i) => i.error);
           if (failed.length) {
             throw new Error(
