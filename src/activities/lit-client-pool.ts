@@ -21,6 +21,7 @@ import {
   RPC_MAX_RESPONSE_BYTES,
   withDeadline,
 } from './network-bounds';
+import { DEFAULT_NONCE_OPTIONS, fetchLatestBlock } from './nonce-source';
 import { skipRecheckOfOwnAuthSigs } from './own-auth-sig';
 import { type HandshakeReport, installResilientHandshake } from './resilient-handshake';
 import { silenceExpectedSdkNoise } from './sdk-console-noise';
@@ -292,6 +293,7 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       maxBytes: NODE_MAX_RESPONSE_BYTES,
       signal: abort.signal,
     });
+    boundSdkBlockhashSync(client, abort.signal);
     const entry: Entry = {
       target,
       client,
@@ -406,6 +408,26 @@ export class LitClientPool extends EventEmitter<PoolEvents> {
       blockIndexerUrl: entry.target.blockIndexerUrl,
     };
   }
+}
+
+/** How long the SDK keeps a blockhash before it fetches a new one (its BLOCKHASH_SYNC_INTERVAL). */
+const SDK_BLOCKHASH_VALIDITY_MS = 30_000;
+
+/**
+ * The mint hands the SDK a checked blockhash before every signing (mint-session-sigs.ts), so the
+ * SDK's own refresh should never run; should it, it goes through the bounded block-indexer request
+ * instead of the SDK's unbounded fetch and its fallback to public RPCs (60 s each).
+ */
+function boundSdkBlockhashSync(client: LitNodeClientNodeJs, signal: AbortSignal): void {
+  // the SDK's blockhash cache is private.
+  const core = client as any;
+  core._syncBlockhash = async () => {
+    const at: number | null = core.lastBlockHashRetrieved;
+    if (core.latestBlockhash && at && Date.now() - at < SDK_BLOCKHASH_VALIDITY_MS) return;
+    const block = await fetchLatestBlock(core._blockHashUrl, { ...DEFAULT_NONCE_OPTIONS, signal });
+    core.latestBlockhash = block.blockhash;
+    core.lastBlockHashRetrieved = Date.now();
+  };
 }
 
 /** A node request (signing) never outlives the mint that sent it (the mint timeout's default). */

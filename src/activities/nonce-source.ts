@@ -23,6 +23,8 @@ export interface NonceOptions {
   maxAgeMs: number;
   now?: () => number;
   fetchImpl?: typeof fetch;
+  /** Aborts the request (the client it is for is disposed). */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_NONCE_OPTIONS: NonceOptions = { timeoutMs: 5_000, maxAgeMs: 10 * 60_000 };
@@ -68,6 +70,7 @@ export async function fetchLatestBlock(
       maxBytes: opts.maxBytes ?? INDEXER_MAX_RESPONSE_BYTES,
       what: 'block indexer',
       source: 'block-indexer',
+      signal: opts.signal,
     },
     opts.fetchImpl,
   );
