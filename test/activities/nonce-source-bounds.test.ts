@@ -21,10 +21,10 @@ const DEADLINE_MS = 2_000;
 const SLACK_MS = 1_500;
 const opts = { ...DEFAULT_NONCE_OPTIONS, timeoutMs: DEADLINE_MS };
 
-async function failureOf(p: Promise<unknown>): Promise<{ err: TypedActivityError; ms: number }> {
+async function failureOf(call: () => Promise<unknown>): Promise<{ err: TypedActivityError; ms: number }> {
   const started = performance.now();
   try {
-    await p;
+    await call();
   } catch (err) {
     assert.ok(
       err instanceof TypedActivityError,
@@ -55,7 +55,7 @@ after(async () => {
 test('an indexer that streams without end: stopped at the size cap at once, memory stays flat', async () => {
   global.gc?.();
   const before = memory();
-  const { err, ms } = await failureOf(fetchLatestBlock(flood.url, opts));
+  const { err, ms } = await failureOf(() => fetchLatestBlock(flood.url, opts));
   const grewBy = memory() - before;
   console.log(
     `flood: failed after ${Math.round(ms)} ms, server sent ${(flood.sent() / 1024).toFixed(0)} KiB, ` +
@@ -78,7 +78,7 @@ test('an indexer that streams without end: stopped at the size cap at once, memo
 
 test('an indexer that trickles a body without end, or never answers: fails at the deadline and hangs up', async () => {
   // The deadline covers the body: before, it stopped only the wait for the headers.
-  const { err, ms } = await failureOf(fetchLatestBlock(trickle.url, opts));
+  const { err, ms } = await failureOf(() => fetchLatestBlock(trickle.url, opts));
   console.log(`trickle: failed after ${Math.round(ms)} ms: ${err.message}`);
   assert.equal(err.type, 'NodeTimeout');
   assert.equal(err.source, 'block-indexer');
@@ -91,7 +91,7 @@ test('an indexer that trickles a body without end, or never answers: fails at th
   });
 
   const url = `${hung.url}/get_most_recent_valid_block`;
-  const silent = await failureOf(fetchLatestBlock(url, opts));
+  const silent = await failureOf(() => fetchLatestBlock(url, opts));
   console.log(`hung: failed after ${Math.round(silent.ms)} ms: ${silent.err.message}`);
   assert.equal(silent.err.type, 'NodeTimeout');
   assert.equal(silent.err.message, `block indexer ${url} did not answer within ${DEADLINE_MS} ms`);
