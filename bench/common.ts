@@ -18,7 +18,7 @@ import { LitClientPool } from '../src/activities/lit-client-pool';
 import type { Ed25519Backend } from '../src/activities/native-ed25519';
 import { resolveNetworkTarget } from '../src/activities/network-targets';
 import { createKeeperClient, type SessionKeeperClient } from '../src/client';
-import type { CustomNetworkConfig } from '../src/devnet/lit-config';
+import type { CustomNetworkConfig } from '../src/lit/custom-network';
 import type { AgentSpecInput } from '../src/shared/agent-spec';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import {

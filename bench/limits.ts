@@ -9,7 +9,7 @@ import { type B1Result, type BreakdownRow, perRefreshMs, stepsFor } from './b1-r
 import { cpuMsPerMint, type ScenarioResult } from './b2-fleet-rotation';
 import { type B3Result, JUDGED_MEMORY_VARIANTS, type MemoryRun, memoryTargetMet } from './b3-steady-state';
 import { fmt } from './common';
-import type { RunRecord } from './run';
+import type { RunRecord } from './run-record';
 
 const agents = (n: number) => n.toLocaleString('en-US');
 

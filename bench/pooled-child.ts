@@ -12,7 +12,7 @@
  * The orchestrator, where B1's naive flow runs, never installs the swap. Config from BENCH_POOLED (JSON).
  */
 import { activeEd25519, type Ed25519Backend, useNativeEd25519 } from '../src/activities/native-ed25519';
-import type { CustomNetworkConfig } from '../src/devnet/lit-config';
+import type { CustomNetworkConfig } from '../src/lit/custom-network';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import type { MintResult } from '../src/shared/types';
 import { cpuSeconds, NETWORK, pooledActivities } from './common';

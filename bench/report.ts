@@ -16,7 +16,7 @@ import { fmt, pct, table } from './common';
 import { CLUSTER_SECTION, extractSection, spliceSection } from './fleet-stats';
 import { limitsMarkdown, productChangeMarkdown } from './limits';
 import type { LoadReport } from './machine';
-import type { RunRecord } from './run';
+import type { RunRecord } from './run-record';
 
 function loadLine(name: string, l: LoadReport): string {
   const others = l.topOthers.length

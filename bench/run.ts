@@ -14,27 +14,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { requireTemporalBinary } from '../src/temporal/binaries';
-import { type B1Result, b1Markdown, runB1 } from './b1-refresh-cost';
+import { b1Markdown, runB1 } from './b1-refresh-cost';
 import {
   type ActivityMode,
-  type B2Result,
   b2ClusterMarkdown,
   b2Markdown,
   runB2,
   type ServerKind,
 } from './b2-fleet-rotation';
-import { type B3Result, b3Markdown, MEMORY_VARIANTS, type MemoryVariant, runB3 } from './b3-steady-state';
+import { b3Markdown, MEMORY_VARIANTS, type MemoryVariant, runB3 } from './b3-steady-state';
 import { type BenchContext, buildBundle, DevnetHandle, recordCannedResult } from './common';
-import {
-  type CodeInfo,
-  codeInfo,
-  type LoadReport,
-  LoadWindow,
-  type MachineInfo,
-  machineInfo,
-  waitForQuietMachine,
-} from './machine';
+import { codeInfo, LoadWindow, machineInfo, waitForQuietMachine } from './machine';
 import { updatedReport } from './report';
+import type { RunOptions, RunRecord } from './run-record';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -72,34 +64,6 @@ const HELP = `npm run bench -- [options]
   --render <results.json>  only re-render the report from a run's raw results (e.g. after editing
                            bench/analysis.md)
   --help`;
-
-export interface RunOptions {
-  only: Set<string>;
-  out: string;
-  blockTimeMs: number;
-  b1Iterations: number;
-  b1Warmup: number;
-  b2Sizes: number[];
-  b2Servers: ServerKind[];
-  b2BatcherRps: number;
-  b2LiftedModes: ActivityMode[];
-  b2SdkSizes: number[];
-  /** B2 on the local cluster only (its own section of the report). */
-  cluster?: boolean;
-  clusterWorkers?: number[];
-  /** Undefined: the cluster's own dynamic config (batcherRPS 50). */
-  clusterBatcherRps?: number;
-  pkpShare: number;
-  b3IdleAgents: number;
-  b3CycleAgents: number;
-  b3Refreshes: number;
-  b3Parts: Set<string>;
-  b3MemoryVariants: MemoryVariant[];
-  b3HeapSnapshots: boolean;
-  waitIdleSeconds: number;
-  profile: boolean;
-  render?: string;
-}
 
 function parseOptions(argv: string[]): RunOptions | undefined {
   const { values } = parseArgs({
@@ -210,21 +174,6 @@ function parseOptions(argv: string[]): RunOptions | undefined {
     profile: values.profile ?? false,
     render: values.render,
   };
-}
-
-export interface RunRecord {
-  command: string;
-  startedAt: Date;
-  finishedAt: Date;
-  machine: MachineInfo;
-  code?: CodeInfo;
-  options: RunOptions;
-  loadBefore?: LoadReport;
-  load: Record<string, LoadReport>;
-  b1?: B1Result;
-  b2?: B2Result;
-  b3?: B3Result;
-  runDir: string;
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
  * the one place that knows how to point the stock SDK at a custom network.
  */
 import type { LitNodeClientConfig } from '@lit-protocol/types';
-import { litNodeClientConfigFor } from '../devnet/lit-config';
+import { litNodeClientConfigFor } from '../lit/custom-network';
 import { BUILT_IN_NETWORKS } from '../shared/agent-spec';
 import type { NetworkConfig } from '../shared/network-config';
 import { TypedActivityError } from './error-classification';

@@ -2,9 +2,10 @@
  * Output helpers shared by the operator commands: `--output table|json`, tables (cli-table3),
  * relative times, and one-line errors.
  */
-import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
-import ms from 'ms';
+
+// Tables and relative times live with the terminal's presentation (the demo uses them too).
+export { cell, expiresIn, relativeTime, renderTable } from '../terminal/table-cells';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -20,39 +21,6 @@ export function printJson(value: unknown): void {
 
 export function printLine(text: string): void {
   process.stdout.write(`${text}\n`);
-}
-
-/** A table with a header row; cells are strings (`-` for missing values). */
-export function renderTable(head: string[], rows: (string | number | null | undefined)[][]): string {
-  const table = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows)
-    table.push(row.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
-  return table.toString();
-}
-
-/** Pure: "in 5m", "3m ago", or "-" for a missing/invalid time. */
-export function relativeTime(iso: string | null | undefined, nowMs: number): string {
-  if (!iso) return '-';
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return '-';
-  const d = t - nowMs;
-  if (Math.abs(d) < 1000) return 'now';
-  return d > 0 ? `in ${ms(d)}` : `${ms(-d)} ago`;
-}
-
-/** Pure: how long until `iso`, "expired 3m ago" once past; for the "expires in" column. */
-export function expiresIn(iso: string | null | undefined, nowMs: number): string {
-  if (!iso) return '-';
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return '-';
-  return t > nowMs ? ms(t - nowMs) : `expired ${ms(nowMs - t)} ago`;
-}
-
-/** Pure: first line of a message, shortened for a table cell. */
-export function cell(text: string | undefined, max = 60): string {
-  if (!text) return '-';
-  const line = text.split('\n')[0];
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /**

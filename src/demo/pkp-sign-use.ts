@@ -7,8 +7,8 @@
 import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import { ethers } from 'ethers';
 import { disposeLitClient, trackStakingListeners } from '../activities/lit-client-lifecycle';
-import { litNodeClientConfigFor } from '../devnet/lit-config';
-import { litErrorCodeOf } from '../devnet/lit-errors';
+import { litErrorCodeOf } from '../devnet';
+import { litNodeClientConfigFor } from '../lit/custom-network';
 import type { CustomNetworkConfig } from '../shared/network-config';
 import type { SessionStatus } from '../shared/types';
 

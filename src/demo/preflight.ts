@@ -3,7 +3,7 @@
  * ports it needs are free.
  */
 import net from 'node:net';
-import { loadDevnetState } from '../devnet/state-file';
+import { loadDevnetState } from '../devnet';
 
 export class DemoPreflightError extends Error {
   override name = 'DemoPreflightError';

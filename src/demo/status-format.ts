@@ -3,8 +3,9 @@
  * cell helpers from src/cli/output.ts) and the one-line JSON records printed when not on a terminal.
  * Session sigs are bearer credentials: nothing here ever prints them.
  */
-import { cell, expiresIn, relativeTime, renderTable } from '../cli/output';
+
 import type { AgentMode, LastError, SessionState, SessionStatus } from '../shared/types';
+import { cell, expiresIn, relativeTime, renderTable } from '../terminal/table-cells';
 import type { SigsUse } from './pkp-sign-use';
 
 /** One agent as the demo shows it: its status, or why it could not be read. */

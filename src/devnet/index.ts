@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { bytesToHex } from '@noble/hashes/utils';
 import { ethers } from 'ethers';
+import type { CustomNetworkConfig } from '../lit/custom-network';
 import { AdminApi } from './admin-api';
 import { type Block, BlockClock } from './block-clock';
 import { BlockIndexer } from './block-indexer';
@@ -31,7 +32,6 @@ import {
 } from './faults';
 import { configureDevnetHosts, devnetHosts, LOOPBACK } from './http-util';
 import { ipfsCidOf, LitActionPool } from './lit-action-runner';
-import type { CustomNetworkConfig } from './lit-config';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
 import { LitNodeServer, type NodeRequestEvent, type NodeResponseEvent } from './node-server';
 import { type PkpInfo, type PkpRecord, PkpRegistry } from './pkp-registry';
@@ -45,10 +45,10 @@ import {
   type EpochChange,
 } from './types';
 
+export type { CustomNetworkConfig, LitClientSetup } from '../lit/custom-network';
+export { litNodeClientConfigFor } from '../lit/custom-network';
 export type { Block } from './block-clock';
 export type { ChainFaults, FaultMode, FaultSpec, NodeEndpoint } from './faults';
-export type { CustomNetworkConfig, LitClientSetup } from './lit-config';
-export { litNodeClientConfigFor } from './lit-config';
 export { litErrorCodeOf } from './lit-errors';
 export type { NodeRequestEvent, NodeResponseEvent, NodeStats } from './node-server';
 export type { PkpInfo, PkpRecord } from './pkp-registry';

@@ -4,7 +4,7 @@
  * real ABI so the SDK decodes exactly what it would from Lit's chain.
  */
 import { ethers } from 'ethers';
-import { STAKING_ABI } from './staking-abi';
+import { STAKING_ABI } from '../lit/staking-abi';
 
 /** `LibStakingStorage.States`. */
 export const STAKING_STATES = {

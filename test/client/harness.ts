@@ -16,7 +16,7 @@ import { disposeLitClient, trackStakingListeners } from '../../src/activities/li
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { setupPayloadEncryption } from '../../src/codec/data-converter';
 import { type Devnet, startDevnet } from '../../src/devnet';
-import { litNodeClientConfigFor } from '../../src/devnet/lit-config';
+import { litNodeClientConfigFor } from '../../src/lit/custom-network';
 import type { AgentSpecInput } from '../../src/shared/agent-spec';
 import {
   LitAgentId,

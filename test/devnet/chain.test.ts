@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { LitContracts } from '@lit-protocol/contracts-sdk';
 import { ethers } from 'ethers';
 import { type Devnet, startDevnet } from '../../src/devnet';
-import { STAKING_ABI } from '../../src/devnet/staking-abi';
+import { STAKING_ABI } from '../../src/lit/staking-abi';
 
 let devnet: Devnet;
 let provider: ethers.providers.StaticJsonRpcProvider;

@@ -15,7 +15,7 @@ import type { AccessControlConditions } from '@lit-protocol/types';
 import { ed25519 } from '@noble/curves/ed25519';
 import { ethers } from 'ethers';
 import { trackStakingListeners } from '../../src/activities/lit-client-lifecycle';
-import { type CustomNetworkConfig, litNodeClientConfigFor } from '../../src/devnet/lit-config';
+import { type CustomNetworkConfig, litNodeClientConfigFor } from '../../src/lit/custom-network';
 
 export type SessionSigs = Record<
   string,

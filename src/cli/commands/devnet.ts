@@ -13,7 +13,7 @@ import {
   defaultThreshold,
   startDevnet,
 } from '../../devnet';
-import type { CustomNetworkConfig } from '../../devnet/lit-config';
+import type { CustomNetworkConfig } from '../../lit/custom-network';
 import { parseDuration } from '../../shared/agent-spec';
 import { oneLineErrors } from '../output';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { LitConfigError, litNodeClientConfigFor } from '../../src/devnet/lit-config';
-import { STAKING_ABI } from '../../src/devnet/staking-abi';
+import { LitConfigError, litNodeClientConfigFor } from '../../src/lit/custom-network';
+import { STAKING_ABI } from '../../src/lit/staking-abi';
 
 const NETWORK = {
   rpcUrl: 'http://127.0.0.1:8545',
