@@ -105,7 +105,12 @@ test('npm run cluster -- --workers 3: an agent gets sigs from its workers; Ctrl-
   timeout: 900_000,
 }, async () => {
   const run = startCluster();
-  const env = { ...cleanEnv(), ...(await run.useIt) };
+  // The user's shell has the key the workers inherited: the CLI checks the reference resolves.
+  const env: NodeJS.ProcessEnv = {
+    ...cleanEnv(),
+    CLUSTER_COMMAND_KEY: wallet.privateKey,
+    ...(await run.useIt),
+  };
   assert.ok(
     env.TEMPORAL_ADDRESS && env.LIT_NETWORKS_FILE && env.SESSION_KEEPER_CODEC_KEYS_FILE,
     JSON.stringify(env),
