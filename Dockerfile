@@ -22,6 +22,9 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/bin ./bin
+# The devnet (compose profile `local`) runs as `node` and writes the network config and its state
+# here; a new named volume mounted on it takes this ownership. The workers mount it read-only.
+RUN mkdir -p /etc/session-keeper && chown node:node /etc/session-keeper
 USER node
 EXPOSE 9464
 # Ready once the worker polls Temporal (see src/observability/http-endpoint.ts).

@@ -1,7 +1,8 @@
 /**
  * docker-compose.yml is the one description of production; the local cluster reads from it instead
- * of repeating it: the Temporal server's version (the `temporal` service's image tag), and the
- * workers' environment (`deploy/worker.env` plus the worker service's `environment`). Only what
+ * of repeating it: the Temporal server's version (the `temporal` service's image tag), the
+ * workers' environment (`deploy/worker.env` plus the worker service's `environment`) and the
+ * `setup` service's environment (which has no codec keys: setup sends no payloads). Only what
  * names a place (addresses, file paths of mounted secrets and volumes) is the cluster's own; the
  * list of those is `LOCATION_VARIABLES`, and the consistency test holds both to it.
  */
@@ -20,6 +21,9 @@ export const LOCATION_VARIABLES = [
   'LIT_NETWORKS_FILE',
 ] as const;
 
+/** Setup variables whose compose values name container hosts; the cluster sets its own. */
+export const SETUP_LOCATION_VARIABLES = ['TEMPORAL_ADDRESS'] as const;
+
 export interface ComposeFacts {
   /** e.g. "1.28.1", from `temporalio/auto-setup:1.28.1`. */
   temporalServerVersion: string;
@@ -27,6 +31,25 @@ export interface ComposeFacts {
   workerEnv: Record<string, string>;
   /** `workerEnv` without the location variables: what every cluster worker gets unchanged. */
   portableWorkerEnv: Record<string, string>;
+  /** The `setup` service's environment as compose gives it. */
+  setupEnv: Record<string, string>;
+}
+
+/** A service's environment: its env files first, its `environment` (map or `KEY=value` list) over them. */
+function serviceEnv(service: any, readFile: (relative: string) => string): Record<string, string> {
+  const env: Record<string, string> = {};
+  const files = service?.env_file === undefined ? [] : [service.env_file].flat();
+  for (const f of files) Object.assign(env, parseEnvFile(readFile(String(f))));
+  const environment = service?.environment ?? {};
+  if (Array.isArray(environment)) {
+    for (const entry of environment) {
+      const [k, ...v] = String(entry).split('=');
+      env[k] = v.join('=');
+    }
+  } else {
+    for (const [k, v] of Object.entries(environment)) env[k] = String(v);
+  }
+  return env;
 }
 
 /** Pure: `KEY=value` lines (comments and blanks ignored). */
@@ -49,15 +72,13 @@ export function composeFacts(composeText: string, readFile: (relative: string) =
       `docker-compose.yml: services.temporal.image is "${image}"; the local cluster needs a pinned temporalio/auto-setup:X.Y.Z`,
     );
   }
-  const worker = compose.services.worker ?? {};
-  const envFiles: string[] = worker.env_file ?? [];
-  const workerEnv: Record<string, string> = {};
-  for (const f of envFiles) Object.assign(workerEnv, parseEnvFile(readFile(f)));
-  for (const [k, v] of Object.entries(worker.environment ?? {})) workerEnv[k] = String(v);
+  const workerEnv = serviceEnv(compose.services.worker, readFile);
   const portableWorkerEnv = Object.fromEntries(
     Object.entries(workerEnv).filter(([k]) => !(LOCATION_VARIABLES as readonly string[]).includes(k)),
   );
-  return { temporalServerVersion: m[1], workerEnv, portableWorkerEnv };
+  if (!compose.services.setup) throw new Error('docker-compose.yml: no `setup` service');
+  const setupEnv = serviceEnv(compose.services.setup, readFile);
+  return { temporalServerVersion: m[1], workerEnv, portableWorkerEnv, setupEnv };
 }
 
 export function readComposeFacts(): ComposeFacts {

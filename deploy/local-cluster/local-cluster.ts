@@ -17,7 +17,7 @@ import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
 import { freePort } from '../../src/temporal/dev-server';
 import { identitiesPollingBoth } from '../../src/temporal/task-queue-pollers';
 import { track } from './child-processes';
-import { type ComposeFacts, REPO_ROOT, readComposeFacts } from './compose-source';
+import { type ComposeFacts, REPO_ROOT, readComposeFacts, SETUP_LOCATION_VARIABLES } from './compose-source';
 import { LocalPostgres, tail } from './postgres';
 import { ensureServerBinaries, type ServerPorts, setupSchemas, TemporalServer } from './temporal-server';
 import { waitFor } from './wait';
@@ -25,6 +25,36 @@ import { waitFor } from './wait';
 export const CLI = path.join(REPO_ROOT, 'bin', 'session-keeper.js');
 /** The command of compose's `setup` service, run the same way here. */
 export const SETUP_COMMAND = ['setup'];
+
+/** The calling environment without anything that configures Temporal, the keeper or Lit networks. */
+export function withoutKeeperVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...env };
+  for (const k of Object.keys(base)) if (/^(TEMPORAL_|LIT_NETWORKS|SESSION_KEEPER_)/.test(k)) delete base[k];
+  return base;
+}
+
+/**
+ * The environment `setup` runs with: compose's `setup` service's, not the workers' (it has no codec
+ * keys), with only the address (and the cluster's namespace) the cluster's own.
+ */
+export function setupEnvironment(
+  facts: Pick<ComposeFacts, 'setupEnv'>,
+  base: NodeJS.ProcessEnv,
+  address: string,
+  namespace: string,
+): NodeJS.ProcessEnv {
+  const portable = Object.fromEntries(
+    Object.entries(facts.setupEnv).filter(
+      ([k]) => !(SETUP_LOCATION_VARIABLES as readonly string[]).includes(k),
+    ),
+  );
+  return {
+    ...withoutKeeperVariables(base),
+    ...portable,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+  };
+}
 
 export interface LocalClusterOptions {
   /** Working directory for data and logs (default: a new temporary directory). */
@@ -140,9 +170,7 @@ export class LocalCluster {
     if (!fs.existsSync(codecKeysFile)) {
       fs.writeFileSync(codecKeysFile, `k1:${randomBytes(32).toString('base64')}`, { mode: 0o600 });
     }
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(base))
-      if (/^(TEMPORAL_|LIT_NETWORKS|SESSION_KEEPER_)/.test(k)) delete base[k];
+    const base = withoutKeeperVariables(process.env);
     const workerEnv: NodeJS.ProcessEnv = {
       ...base,
       ...facts.portableWorkerEnv,
@@ -170,11 +198,14 @@ export class LocalCluster {
     return this.server.address;
   }
 
-  /** Runs compose's `setup` service command (`session-keeper setup`: the search attributes). */
+  /**
+   * Runs compose's `setup` service command (`session-keeper setup`: the search attributes) with
+   * compose's setup environment, as compose runs it.
+   */
   async setup(): Promise<void> {
     const result = spawnSync(process.execPath, [CLI, ...SETUP_COMMAND], {
       cwd: REPO_ROOT,
-      env: this.workerEnv,
+      env: setupEnvironment(this.facts, process.env, this.address, this.namespace),
       encoding: 'utf8',
       timeout: 60_000,
     });

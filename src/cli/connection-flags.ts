@@ -79,10 +79,14 @@ export function connectionFlags(o: ConnectionOptionValues): ConnectionFlags {
   };
 }
 
-/** Connects (failing fast with a one-line cause), runs `fn`, always closes the connection. */
+/**
+ * Connects (failing fast with a one-line cause), runs `fn`, always closes the connection.
+ * `sendsPayloads: false` for commands that send none (setup): no codec keys needed.
+ */
 export async function withKeeperClient<T>(
   o: ConnectionOptionValues,
   fn: (keeper: SessionKeeperClient) => Promise<T>,
+  opts: { sendsPayloads?: boolean } = {},
 ): Promise<T> {
   // Loaded lazily: `--help` and flag errors should not pay for the Temporal client. `require`, not
   // `import()`: under tsx's CommonJS hook a dynamic import goes to Node's ESM loader, which does
@@ -92,6 +96,7 @@ export async function withKeeperClient<T>(
     connection: connectionFlags(o),
     connectTimeoutMs: o.connectTimeout,
     allowUnencrypted: o.allowUnencrypted,
+    sendsPayloads: opts.sendsPayloads ?? true,
     identity: `session-keeper-cli@${process.pid}`,
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });

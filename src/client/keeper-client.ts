@@ -102,6 +102,12 @@ export interface KeeperClientOptions {
   queryTimeoutMs?: number;
   /** Allow plaintext payloads to a non-local Temporal (see docs/security.md). */
   allowUnencrypted?: boolean;
+  /**
+   * `false` when the caller sends no payloads (only `setupSearchAttributes`, say): the encryption
+   * policy then needs no codec keys for a non-local Temporal, and the client refuses to encode any
+   * payload unless keys are configured. Default `true`.
+   */
+  sendsPayloads?: boolean;
   taskQueue?: string;
   identity?: string;
   /** Called once with the warning when payloads stay unencrypted (local Temporal without keys). */
@@ -291,6 +297,7 @@ export async function createKeeperClient(opts: KeeperClientOptions = {}): Promis
   const encryption = setupPayloadEncryption({
     temporalAddress: config.address,
     allowUnencrypted: opts.allowUnencrypted,
+    sendsPayloads: opts.sendsPayloads ?? true,
     env,
     warn: (m) => warnings.push(m),
   });

@@ -10,11 +10,24 @@
  * CORS only for the configured origins and refuses requests from any other browser origin (so a
  * web page cannot use it, DNS rebinding included), requires a JSON content type (forcing a CORS
  * preflight) and caps the body size. Running without a token is possible only on a loopback host.
+ *
+ * UI gateway (`uiUpstream`): the Web UI sends no credentials to a codec server (it has no place for
+ * a static token), so a token-protected codec server cannot decode for it. With `uiUpstream` this
+ * server also serves the Web UI itself: every request is proxied to the UI, except
+ * `{uiCodecPath}/decode` and `/encode` (the UI's codec endpoint, set to the relative `/codec`),
+ * which it answers here. UI and codec then share one origin and one credential: the browser
+ * authenticates once with HTTP Basic (any user name, the token as password; a Bearer header works
+ * too, for the Temporal CLI), keeps it in its own credential store and sends it on every
+ * same-origin request; the UI's code and configuration never hold the token, the UI server never
+ * sees it (the header is removed before proxying), and no codec port is exposed of its own. Only
+ * requests whose Host is one of the configured origins are served, so a rebound DNS name cannot
+ * reach the UI either.
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec, PayloadDecryptionError } from './aes-gcm-codec';
@@ -34,6 +47,8 @@ export const DEFAULT_UI_ORIGINS: readonly string[] = [
 ];
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const MIN_TOKEN_LENGTH = 16;
+/** The UI gateway's codec path: the UI's codec endpoint (`TEMPORAL_CODEC_ENDPOINT=/codec`). */
+export const DEFAULT_UI_CODEC_PATH = '/codec';
 
 export interface CodecServerOptions {
   keyring: CodecKeyring;
@@ -46,6 +61,13 @@ export interface CodecServerOptions {
   /** Bearer token every request must carry; `null` disables auth (loopback hosts only). */
   token: string | null;
   maxBodyBytes?: number;
+  /**
+   * Serve the Temporal Web UI at this URL through this server (the UI gateway, see above); the
+   * UI's codec endpoint is then `uiCodecPath` on the same origin.
+   */
+  uiUpstream?: string;
+  /** Where the UI gateway answers codec requests. Default `/codec`. */
+  uiCodecPath?: string;
   /** Called once per request after it is answered; never receives payloads or tokens. */
   onRequest?: (info: {
     method: string;
@@ -147,6 +169,9 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   }
   const expected = opts.token === null ? null : digest(opts.token);
   const codec: PayloadCodec = new AesGcmPayloadCodec(opts.keyring);
+  const upstream = opts.uiUpstream === undefined ? undefined : parseUpstream(opts.uiUpstream);
+  const uiCodecPath = normaliseCodecPath(opts.uiCodecPath ?? DEFAULT_UI_CODEC_PATH);
+  const allowedHosts = new Set([...origins].map((o) => new URL(o).host));
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch(() => {
@@ -173,13 +198,34 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
       opts.onRequest?.({ method, path, status, namespace, payloads: payloadCount });
     };
     try {
+      if (upstream) {
+        // The gateway serves only the names it is reached by (a rebound DNS name gets nothing).
+        const host = headerValue(req.headers.host)?.toLowerCase();
+        if (host === undefined || !allowedHosts.has(host)) {
+          throw new HttpError(
+            421,
+            `host ${host ?? '(none)'} is not one this UI gateway serves; add its origin with --origin`,
+          );
+        }
+      }
       // A browser always sends Origin on cross-origin requests and on POST: only listed origins pass.
       if (origin !== undefined) {
         if (!origins.has(origin)) throw new HttpError(403, `origin ${origin} is not allowed`);
         headers['Access-Control-Allow-Origin'] = origin;
         headers['Access-Control-Allow-Credentials'] = 'true';
       }
-      const route = ROUTE.exec(path);
+      const codecPath = upstream ? stripPrefix(path, uiCodecPath) : path;
+      if (upstream && codecPath === undefined) {
+        if (expected !== null && !authorised(req.headers.authorization, expected, upstream !== undefined)) {
+          headers['WWW-Authenticate'] = 'Basic realm="session-keeper", charset="UTF-8"';
+          throw new HttpError(401, 'sign in: any user name, the codec server token as password');
+        }
+        proxy(req, res, upstream, () =>
+          opts.onRequest?.({ method, path, status: res.statusCode, namespace: undefined }),
+        );
+        return;
+      }
+      const route = codecPath === undefined ? null : ROUTE.exec(codecPath);
       if (!route) throw new HttpError(404, 'not found; use POST /encode or POST /decode');
       if (method === 'OPTIONS') {
         const preflight: Record<string, string> = {
@@ -198,8 +244,10 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
         return;
       }
       if (method !== 'POST') throw new HttpError(405, 'use POST');
-      if (expected !== null && !authorised(req.headers.authorization, expected)) {
-        headers['WWW-Authenticate'] = 'Bearer realm="session-keeper codec"';
+      if (expected !== null && !authorised(req.headers.authorization, expected, upstream !== undefined)) {
+        headers['WWW-Authenticate'] = upstream
+          ? 'Basic realm="session-keeper", charset="UTF-8"'
+          : 'Bearer realm="session-keeper codec"';
         throw new HttpError(401, 'missing or wrong bearer token');
       }
       const contentType = headerValue(req.headers['content-type'])?.split(';')[0].trim().toLowerCase();
@@ -251,10 +299,92 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-function authorised(header: string | undefined, expected: Buffer): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!m) return false;
-  return timingSafeEqual(digest(m[1]), expected);
+/** `Bearer <token>`, or `Basic base64(<any user>:<token>)` (what a browser sends after its sign-in prompt). */
+function authorised(header: string | undefined, expected: Buffer, allowBasic: boolean): boolean {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (bearer) return timingSafeEqual(digest(bearer[1]), expected);
+  if (!allowBasic) return false;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!basic) return false;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  return timingSafeEqual(digest(decoded.slice(colon + 1)), expected);
+}
+
+function parseUpstream(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CodecConfigError(
+      `UI upstream "${url}" is not a URL; give the Web UI's address, e.g. http://temporal-ui:8080`,
+    );
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new CodecConfigError(`UI upstream "${url}" must be an http:// or https:// URL`);
+  }
+  return u;
+}
+
+function normaliseCodecPath(p: string): string {
+  const trimmed = `/${p.trim().replace(/^\/+|\/+$/g, '')}`;
+  if (trimmed === '/' || !/^\/[A-Za-z0-9._~/-]+$/.test(trimmed)) {
+    throw new CodecConfigError(`UI codec path "${p}" must be a path such as /codec`);
+  }
+  return trimmed;
+}
+
+/** `/codec/decode` under `/codec` is `/decode`; a path outside the prefix is `undefined`. */
+function stripPrefix(path: string, prefix: string): string | undefined {
+  if (path === prefix) return '/';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and the credential, which stays with this server. */
+const NOT_FORWARDED = new Set([
+  'authorization',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Streams the request to the Web UI and its answer back; the browser's credential is not passed on. */
+function proxy(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, done: () => void): void {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
+  }
+  // Host stays the browser's: the UI builds its redirects from it and may compare it with Origin.
+  headers['x-forwarded-host'] = headerValue(req.headers.host) ?? '';
+  headers['x-forwarded-proto'] = 'http';
+  const target = new URL(req.url ?? '/', upstream);
+  const send = target.protocol === 'https:' ? https.request : http.request;
+  const out = send(target, { method: req.method, headers }, (answer) => {
+    const back: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined && !NOT_FORWARDED.has(name)) back[name] = value;
+    }
+    res.writeHead(answer.statusCode ?? 502, back);
+    answer.pipe(res);
+    answer.once('end', done);
+  });
+  out.once('error', (err) => {
+    if (!res.headersSent) {
+      res.writeHead(502, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ error: `the Web UI at ${upstream.origin} does not answer (${err.message})` }));
+      done();
+    } else {
+      res.destroy(err);
+    }
+  });
+  req.pipe(out);
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {

@@ -7,10 +7,10 @@
  * workflow bundle the same path must be given to `bundleWorkflowCode({ failureConverterPath })`
  * (`FAILURE_CONVERTER_PATH`), or failures raised by workflow code are stored in plaintext.
  */
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec } from './aes-gcm-codec';
 import { type CodecKeyring, describeKeyring, loadCodecKeys } from './keys';
-import { allowUnencryptedFromEnv, decideEncryption } from './policy';
+import { allowUnencryptedFromEnv, decideEncryption, UnencryptedPayloadsRefused } from './policy';
 
 /** Module with the `failureConverter` export (resolves to .ts under tsx, .js when compiled). */
 export const FAILURE_CONVERTER_PATH: string = require.resolve('./failure-converter');
@@ -24,11 +24,34 @@ export function buildDataConverter(keyring: CodecKeyring | undefined): DataConve
   };
 }
 
+/**
+ * The codec of a connection opened for calls without payloads (`sendsPayloads: false`) and no keys:
+ * encoding any payload is refused, so such a connection cannot send plaintext by mistake. Decoding
+ * passes payloads through (reading sends nothing).
+ */
+export const refusingPayloadCodec: PayloadCodec = {
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    if (payloads.length === 0) return payloads;
+    throw new UnencryptedPayloadsRefused(
+      'this connection was opened for calls that send no payloads and has no codec keys; ' +
+        'refusing to send a payload in plaintext',
+    );
+  },
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  },
+};
+
 export interface PayloadEncryptionOptions {
   /** Address the client/worker connects to (`host:port`); empty means the SDK default, localhost:7233. */
   temporalAddress: string | undefined;
   /** `--allow-unencrypted` given on the command line (the env variable is read too). */
   allowUnencrypted?: boolean;
+  /**
+   * `false` for a connection that sends no payloads (e.g. `session-keeper setup`): keys are used
+   * when configured, but none are needed on any address, and without them encoding is refused.
+   */
+  sendsPayloads?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Called at most once per process and message, e.g. `logger.warn.bind(logger)`. */
   warn?: (message: string) => void;
@@ -58,17 +81,21 @@ export function setupPayloadEncryption(opts: PayloadEncryptionOptions): PayloadE
     keysConfigured: keyring !== undefined,
     temporalAddress: opts.temporalAddress,
     allowInsecure,
+    sendsPayloads: opts.sendsPayloads ?? true,
   });
   if (decision.warning && opts.warn && !warned.has(decision.warning)) {
     warned.add(decision.warning);
     opts.warn(decision.warning);
   }
+  const noPayloads = opts.sendsPayloads === false && keyring === undefined;
   return {
-    dataConverter: buildDataConverter(keyring),
+    dataConverter: noPayloads ? { payloadCodecs: [refusingPayloadCodec] } : buildDataConverter(keyring),
     encrypt: decision.encrypt,
     keyring,
     summary: keyring
       ? `payload encryption on (${keyring.source}: ${describeKeyring(keyring)})`
-      : 'payload encryption off',
+      : noPayloads
+        ? 'no payloads sent (payload encryption not needed)'
+        : 'payload encryption off',
   };
 }

@@ -16,6 +16,7 @@ export {
   type CodecServerOptions,
   DEFAULT_CODEC_SERVER_HOST,
   DEFAULT_CODEC_SERVER_PORT,
+  DEFAULT_UI_CODEC_PATH,
   DEFAULT_UI_ORIGINS,
   loadCodecServerToken,
   startCodecServer,
@@ -25,6 +26,7 @@ export {
   FAILURE_CONVERTER_PATH,
   type PayloadEncryption,
   type PayloadEncryptionOptions,
+  refusingPayloadCodec,
   setupPayloadEncryption,
 } from './data-converter';
 export {

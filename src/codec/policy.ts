@@ -5,6 +5,10 @@
  * allowed with a warning; anything else is refused unless the operator says so explicitly with
  * `SESSION_KEEPER_ALLOW_UNENCRYPTED=1` or `--allow-unencrypted`, because the histories would then
  * hold session signatures (bearer credentials) in plaintext on a machine we do not control.
+ *
+ * The policy is about payloads, so a connection that sends none (`sendsPayloads: false`, e.g.
+ * `session-keeper setup`, which only calls the operator service) needs no keys on any address; its
+ * data converter then refuses to encode a payload (`refusingPayloadCodec`), so it cannot leak one.
  */
 import { isIP } from 'node:net';
 import { CODEC_KEYS_ENV, CODEC_KEYS_FILE_ENV, CodecConfigError } from './keys';
@@ -20,6 +24,11 @@ export interface EncryptionPolicyInput {
   temporalAddress: string | undefined;
   /** `SESSION_KEEPER_ALLOW_UNENCRYPTED=1` or `--allow-unencrypted`. */
   allowInsecure: boolean;
+  /**
+   * Whether the caller sends payloads at all (default true). `false` for connections that only call
+   * APIs without payloads (registering search attributes): no keys needed, nothing refused.
+   */
+  sendsPayloads?: boolean;
 }
 
 export interface EncryptionDecision {
@@ -38,6 +47,8 @@ export class UnencryptedPayloadsRefused extends Error {
 /** Throws `UnencryptedPayloadsRefused` when the combination is unsafe. */
 export function decideEncryption(input: EncryptionPolicyInput): EncryptionDecision {
   if (input.keysConfigured) return { encrypt: true };
+  // Nothing to encrypt: no plaintext can reach the service, whatever its address.
+  if (input.sendsPayloads === false) return { encrypt: false };
   const address = input.temporalAddress?.trim() || DEFAULT_TEMPORAL_ADDRESS;
   const host = hostOfAddress(address);
   const local = host !== undefined && isLoopbackHost(host);

@@ -23,6 +23,8 @@ export interface DevServerOptions {
   /** Codec server URL for the bundled UI. */
   uiCodecEndpoint?: string;
   namespace?: string;
+  /** Register the keeper's search attributes on start (default true; false leaves it to `session-keeper setup`). */
+  searchAttributes?: boolean;
   startTimeoutMs?: number;
   /** Where the server's own log goes (default: discarded). */
   logFile?: string;
@@ -67,8 +69,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.headless || opts.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES))
-    args.push('--search-attribute', `${name}=${type}`);
+  if (opts.searchAttributes !== false) {
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES))
+      args.push('--search-attribute', `${name}=${type}`);
+  }
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(bin, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

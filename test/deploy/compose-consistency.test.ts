@@ -14,7 +14,7 @@ import {
   LOCATION_VARIABLES,
   readComposeFacts,
 } from '../../deploy/local-cluster/compose-source';
-import { SETUP_COMMAND } from '../../deploy/local-cluster/local-cluster';
+import { SETUP_COMMAND, setupEnvironment } from '../../deploy/local-cluster/local-cluster';
 import { buildProgram } from '../../src/cli/main';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
 import { parseWorkerConfig, WORKER_ENV_VARS } from '../../src/worker-config';
@@ -87,13 +87,78 @@ test('secrets the worker and codec server read are mounted Docker secrets', () =
   assert.equal(workerEnv.SESSION_KEEPER_CODEC_KEYS, undefined);
 });
 
-test('the Web UI points at the codec server port the codec server listens on', () => {
+/** Every published port of every service, as [host ip, host port, container port]. */
+function publishedPorts(): Array<{ service: string; spec: string; hostIp: string; container: string }> {
+  const out: Array<{ service: string; spec: string; hostIp: string; container: string }> = [];
+  for (const [service, svc] of Object.entries(services)) {
+    for (const spec of (svc.ports ?? []) as string[]) {
+      // "${VAR:-127.0.0.1}:7233:7233": the host ip, as compose fills it in with the variable unset.
+      const filled = spec.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+      const parts = filled.split(':');
+      assert.equal(
+        parts.length,
+        3,
+        `${service}: port ${spec} must name the host address (ip:host:container)`,
+      );
+      out.push({ service, spec, hostIp: parts[0], container: parts[2] });
+    }
+  }
+  return out;
+}
+
+test('safe by default: every published port is bound to loopback unless the operator opts in', () => {
+  const ports = publishedPorts();
+  assert.deepEqual(ports.map((p) => p.service).sort(), ['codec-server', 'temporal']);
+  for (const p of ports) {
+    assert.equal(p.hostIp, '127.0.0.1', `${p.service}: ${p.spec}`);
+    assert.match(p.spec, /^\$\{[A-Z_]+_PUBLISH_HOST:-127\.0\.0\.1\}:/, `${p.service}: opt in by a variable`);
+  }
+  // Nothing else is reachable from outside compose's network: the UI, PostgreSQL, the workers, the devnet.
+  for (const name of ['temporal-ui', 'postgresql', 'worker', 'devnet'])
+    assert.equal(services[name].ports, undefined, name);
+});
+
+test('the Web UI is served through the codec server, its codec endpoint on the same origin', () => {
   const codec = services['codec-server'];
-  const port = codec.command[codec.command.indexOf('--port') + 1];
-  assert.ok(codec.ports.includes(`${port}:${port}`));
-  assert.equal(new URL(services['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).port, port);
-  const origin = codec.command[codec.command.indexOf('--origin') + 1];
-  assert.ok(services['temporal-ui'].ports.some((p: string) => p.startsWith(`${new URL(origin).port}:`)));
+  const ui = services['temporal-ui'];
+  const arg = (flag: string) => codec.command[codec.command.indexOf(flag) + 1];
+  // The gateway proxies to the UI service's port, on compose's network.
+  const upstream = new URL(arg('--ui-upstream'));
+  assert.ok(services[upstream.hostname], `no service ${upstream.hostname}`);
+  assert.equal(upstream.hostname, 'temporal-ui');
+  assert.ok(ui.expose.includes(upstream.port));
+  // The UI's codec endpoint is relative (the gateway's origin) and is the gateway's codec path.
+  const program = buildProgram();
+  const codecCommand = program.commands.find((c) => c.name() === 'codec-server')!;
+  const defaultCodecPath = codecCommand.options.find((o) => o.long === '--ui-codec-path')!.defaultValue;
+  const codecPath = codec.command.includes('--ui-codec-path') ? arg('--ui-codec-path') : defaultCodecPath;
+  assert.equal(ui.environment.TEMPORAL_CODEC_ENDPOINT, codecPath);
+  assert.ok(ui.environment.TEMPORAL_CODEC_ENDPOINT.startsWith('/'));
+  // The gateway publishes the port it listens on, and serves the origins it is reached by.
+  const port = arg('--port');
+  const published = publishedPorts().find((p) => p.service === 'codec-server')!;
+  assert.equal(published.container, port);
+  const origins = codec.command
+    .map((a: string, i: number) => (codec.command[i - 1] === '--origin' ? a : undefined))
+    .filter(Boolean)
+    .map((o: string) => o.replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1'));
+  assert.ok(origins.includes(`http://localhost:${published.spec.split(':').at(-2)}`));
+  assert.ok(origins.includes(`http://127.0.0.1:${published.spec.split(':').at(-2)}`));
+  // A token is required (the browser's sign-in password); it comes from a mounted secret.
+  assert.equal(codec.environment.SESSION_KEEPER_CODEC_SERVER_TOKEN_FILE, '/run/secrets/codec_server_token');
+  assert.ok(!codec.command.includes('--no-auth'));
+});
+
+test('the devnet runs as the image user, which owns the volume it writes to', () => {
+  const devnet = services.devnet;
+  assert.equal(devnet.user, undefined, 'no user override: the image runs as node');
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+  assert.match(runtime, /^USER node$/m);
+  const dir = path.posix.dirname(devnet.command[devnet.command.indexOf('--write-config') + 1]);
+  assert.equal(path.posix.dirname(devnet.command[devnet.command.indexOf('--state-file') + 1]), dir);
+  assert.match(runtime, new RegExp(`mkdir -p ${dir} && chown node:node ${dir}`));
+  assert.ok(runtime.indexOf(`chown node:node ${dir}`) < runtime.indexOf('USER node'));
 });
 
 test('local profile: the devnet writes the network file the worker reads, on a shared volume', () => {
@@ -153,6 +218,17 @@ test("the local cluster's workers get compose's worker environment; only the loc
   }
 });
 
-test('the local cluster registers the search attributes with the command compose runs', () => {
+test('the local cluster registers the search attributes with the command and environment compose runs', () => {
   assert.deepEqual(services.setup.command, SETUP_COMMAND);
+  const facts = readComposeFacts();
+  assert.deepEqual(facts.setupEnv, services.setup.environment);
+  const env = setupEnvironment(
+    facts,
+    { PATH: '/bin', SESSION_KEEPER_CODEC_KEYS: 'k1:x' },
+    '127.0.0.1:7233',
+    'default',
+  );
+  // Compose's setup variables, only the address the cluster's; not the workers' (no codec keys).
+  assert.deepEqual(env, { PATH: '/bin', ...services.setup.environment, TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+  assert.notDeepEqual(env, { PATH: '/bin', ...facts.workerEnv, TEMPORAL_ADDRESS: '127.0.0.1:7233' });
 });

@@ -1,7 +1,8 @@
 /**
  * `session-keeper setup`: registers the keeper's custom search attributes (LitAgentId,
  * LitNetwork, LitSessionState, LitSessionExpiresAt, LitSessionGeneration) on a namespace.
- * Run once per cluster/namespace; running it again is harmless.
+ * Run once per cluster/namespace; running it again is harmless. It sends no payloads (operator
+ * service only), so it needs no codec keys, also against a non-local Temporal (compose's `setup`).
  */
 import { Command } from 'commander';
 import { addConnectionOptions, type ConnectionOptionValues, withKeeperClient } from '../connection-flags';
@@ -22,25 +23,29 @@ On Temporal Cloud, add them in the namespace settings or with tcld instead (the 
   cmd.addOption(outputOption());
   oneLineErrors(cmd, 'session-keeper setup');
   cmd.action(async (o: ConnectionOptionValues & { output: OutputFormat }) => {
-    await withKeeperClient(o, async (keeper) => {
-      const rows = await keeper.setupSearchAttributes();
-      if (o.output === 'json') {
-        printJson({ namespace: keeper.namespace, searchAttributes: rows });
-        return;
-      }
-      printLine(
-        renderTable(
-          ['search attribute', 'type', 'result'],
-          rows.map((r) => [r.name, r.type, r.result]),
-        ),
-      );
-      const added = rows.filter((r) => r.result === 'registered').length;
-      printLine(
-        added
-          ? `registered ${added} search attribute(s) on namespace ${keeper.namespace}`
-          : `namespace ${keeper.namespace} already has every search attribute; nothing to do`,
-      );
-    });
+    await withKeeperClient(
+      o,
+      async (keeper) => {
+        const rows = await keeper.setupSearchAttributes();
+        if (o.output === 'json') {
+          printJson({ namespace: keeper.namespace, searchAttributes: rows });
+          return;
+        }
+        printLine(
+          renderTable(
+            ['search attribute', 'type', 'result'],
+            rows.map((r) => [r.name, r.type, r.result]),
+          ),
+        );
+        const added = rows.filter((r) => r.result === 'registered').length;
+        printLine(
+          added
+            ? `registered ${added} search attribute(s) on namespace ${keeper.namespace}`
+            : `namespace ${keeper.namespace} already has every search attribute; nothing to do`,
+        );
+      },
+      { sendsPayloads: false },
+    );
   });
   program.addCommand(cmd);
 }
