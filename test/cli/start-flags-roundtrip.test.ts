@@ -231,7 +231,7 @@ describe('agent start: every flag reaches the stored spec', () => {
     assert.notEqual(refused.code, 0);
     assert.match(
       refused.stderr,
-      /^error: agent flags-missing: signer env:NOT_SET_ANYWHERE_KEY: environment variable NOT_SET_ANYWHERE_KEY is not set here; set it here and in the worker.s environment\. .*so nothing was started \(pass --worker-elsewhere/
+      /^error: agent flags-missing: signer env:NOT_SET_ANYWHERE_KEY: environment variable NOT_SET_ANYWHERE_KEY is not set here; set it here and in the worker.s environment\. .*so nothing was started \(pass --worker-elsewhere/,
     );
     assert.equal(await h.keeper.runningSpec('flags-missing'), undefined, 'nothing was started');
 
