@@ -2,45 +2,70 @@
  * Runs Lit Action code for the devnet's `executeJs` (POST `/web/execute/v1`) and for Lit Action
  * auth of PKP sessions (POST `/web/sign_session_key/v1` with `code` / `litActionIpfsId`).
  *
+ * How a run ends — the rules of Lit's nodes, and where they come from. Lit's Lit Actions runtime
+ * (LIT-Protocol/lit-peer, rust/lit-actions/server/runtime.rs `execute_js`) runs the code with
+ * Deno's `execute_script` and then polls `worker.run_event_loop(false)` until it completes, raced
+ * against a controller thread that terminates the isolate at the time or memory limit. Deno's
+ * event loop completes only when no op (host call) and no promise job is pending, and reports an
+ * unhandled promise rejection as an error. The node side (rust/lit-node/lit-node/src/functions/
+ * action_client.rs `handle_op`) records each op as it is answered. Hence, enforced here:
+ *
+ * 1. Un-awaited work is waited for. The documented shape `(async () => { … })();` returns at once;
+ *    the run goes on until every host call and promise job the action started has settled
+ *    (bounded by the time limit). Shares (`signEcdsa`), `setResponse` and logs of every call that
+ *    completed count. Lit's own runtime tests use exactly this shape (lit-peer
+ *    rust/lit-actions/tests/it.rs: `sign_ecdsa`, `async_await`).
+ * 2. An exception inside un-awaited code fails the run: a promise rejected with no handler by
+ *    the end of its tick ends the run at once with NodeJsExecutionError, message
+ *    `Uncaught (in promise) Error: …` (it.rs `throw_error`: `(async () => { throw new
+ *    Error("boom") })()` → "Uncaught (in promise) Error: boom"); a synchronous throw gives
+ *    `Uncaught Error: …`. Host calls still in flight are dropped, as Deno drops its pending ops.
+ *    A host refusal (e.g. NodePKPNotAuthorized from signEcdsa) that the action does not catch
+ *    keeps its own code (devnet choice; Lit's node answers the error text with status 400).
+ * 3. `setResponse` called twice: the last call wins (action_client.rs: `self.state.response =
+ *    response`). A response over 100 KB (`DEFAULT_MAX_RESPONSE_LENGTH = 1024 * 100`) is refused
+ *    inside the action: `setResponse` throws "Response is too long. Max length is 102400 bytes"
+ *    (uncaught, the run fails). Logs likewise stop at 100 KB in all
+ *    (`DEFAULT_MAX_CONSOLE_LOG_LENGTH`): `console.log` throws.
+ * 4. Limits: out of time → NodeJsTimeoutError "Your function exceeded the maximum runtime of
+ *    N ms and was terminated."; out of memory → NodeJsMemoryLimitError "Your function exceeded the
+ *    maximum memory of N MB and was terminated." (runtime.rs; lit-node web_client.rs maps them
+ *    with `timeout_err_code(…, EC::NodeJsTimeoutError)` / `memory_limit_err_code(…,
+ *    EC::NodeJsMemoryLimitError)`). Lit's defaults are 30 s and 256 MB; the devnet's are smaller
+ *    (node-server.ts, DEFAULT_LIT_ACTION_MEMORY_MB) so tests of the limits run fast.
+ * 5. Devnet extensions, not Lit's: the code is wrapped in an async function, so top-level `await`
+ *    works (Lit runs a classic script, where it is a SyntaxError); a top level still awaiting
+ *    when nothing is left that could settle it is refused with NodeJsExecutionError (on Lit an
+ *    un-awaited promise that never settles simply ends with the event loop, and so it does here).
+ *
  * Sandbox: every run happens in a `worker_threads` Worker (a small pool, `LitActionPool`) with
- * V8 `resourceLimits` (old generation `maxOldGenerationSizeMb`, 64 MB by default), inside a fresh
- * `node:vm` context of that worker (so the action sees only the Lit globals, not the worker's
- * `require` / `process`). The time limit is a timer on the node's thread that calls
- * `worker.terminate()`, which stops a synchronous loop (`for (;;) {}`) and an endless chain of
- * promise jobs (`while (true) await null`) alike — the latter is what node:vm's own `timeout`
- * could not do without aborting Node 20 under async hooks. An action that allocates past the
- * limit kills only its worker (ERR_WORKER_OUT_OF_MEMORY). Refusals: out of time
- * `NodeJsTimeoutError`, out of memory `NodeJsExecutionError` (Lit's SDK 7.4.0 knows no
- * memory-specific code; a Lit node reports a failed execution), a throw `NodeJsExecutionError`.
- * A worker that ran an action to its end is reused for the next run (with a new vm context); one
- * that was terminated or ran out of memory is discarded and replaced on demand. Measured on the
- * 2-core dev machine (35 runs of a `setResponse`-only action): a run in a pooled worker takes a
- * median 0.5 ms, one in a worker started for it 20 ms — hence the pool. Through the stock SDK's
- * `executeJs` against 3 nodes the median went from 24 ms (node:vm on the nodes' thread, the three
- * runs one after another) to 21 ms (three workers in parallel).
+ * V8 `resourceLimits`, inside a fresh `node:vm` context of that worker (so the action sees only
+ * the Lit globals, not the worker's `require` / `process`; every promise and error it receives is
+ * made in its own realm). The time limit is a timer on the node's thread that calls
+ * `worker.terminate()`, which stops a synchronous loop and an endless chain of promise jobs
+ * alike. A worker is reused only after a run that ended idle (rules 1 and 5: nothing of the run
+ * can execute any more); after an uncaught error, a time-out, running out of memory or a crash
+ * it is terminated and replaced, and the worker's own `unhandledRejection` / `uncaughtException`
+ * handlers end the run instead of the thread — so no run can kill, wedge or poison a worker for
+ * the runs after it (test/devnet/lit-action-sandbox.test.ts). Measured on the 2-core dev machine:
+ * a run in a pooled worker takes a median 0.5 ms, one in a worker started for it 20 ms.
  *
  * Why worker threads and not isolated-vm: isolated-vm is a native addon that would have to be
- * built on this machine (no prebuilt binary for every Node/platform, no compiler toolchain
- * assumed), while `resourceLimits` + `terminate()` give both limits with Node alone. Neither is
- * a security boundary here — the code is the devnet operator's own test input; a determined
- * action can still reach the worker's realm through prototype tricks — but a runaway action can
- * no longer block the nodes' thread or take the devnet process down.
+ * built on this machine, while `resourceLimits` + `terminate()` give both limits with Node alone.
+ * Neither is a security boundary here — the code is the devnet operator's own test input.
  *
  * The action sees `Lit.Actions` / `LitActions` with `setResponse`, `signEcdsa`, `getRpcUrl`,
  * `checkConditions`, `decryptAndCombine`, `Lit.Auth` (the auth context, see `LitActionAuth`), a
  * `console` whose output becomes `logs`, and `jsParams` both as `jsParams` and as globals.
  * Everything that needs the node (signing shares, access control conditions, decryption, the RPC
- * URL) is a message to the node's thread, answered asynchronously; the host functions may be
- * synchronous or return promises. An action still pending when nothing it awaits can ever
- * answer (no host call outstanding, no jobs left) awaits something that never comes, and is
- * refused at once with NodeJsExecutionError.
+ * URL) is a message to the node's thread, answered asynchronously.
  */
 import { Worker } from 'node:worker_threads';
 import { sha256 } from '@noble/hashes/sha2';
 import { ethers } from 'ethers';
 import { isLitErrorCode, LitNodeError, litError } from './lit-errors';
 
-export type LitActionErrorCode = 'NodeJsExecutionError' | 'NodeJsTimeoutError';
+export type LitActionErrorCode = 'NodeJsExecutionError' | 'NodeJsTimeoutError' | 'NodeJsMemoryLimitError';
 
 /** An action that failed: a `LitNodeError` (codes in lit-errors.ts) that also carries the action's logs. */
 export class LitActionError extends LitNodeError {
@@ -168,28 +193,54 @@ export function ipfsCidOf(code: string): string {
 /**
  * The worker's program (plain JS, run with `eval`, so it needs no TypeScript loader and no file
  * next to the compiled code). It takes `run` jobs one at a time and answers `log`, `call` (a host
- * operation) and finally `done` or `failed`.
+ * operation) and finally `done` or `failed`, each with `reusable`: whether the worker is known to
+ * be idle (nothing of the run left that could still execute) and may take the next run.
+ *
+ * Run semantics (LIT_ACTION_RUN_RULES in lit-action-runner.ts): the run ends when the action's
+ * code has returned and nothing it started is pending — no host call outstanding and no promise
+ * jobs left (checked with setImmediate, which runs only once the microtask queue is empty; the
+ * sandbox has no timers or I/O of its own). An uncaught error — a throw, a rejected top level, a
+ * promise rejected with no handler by the end of its tick (unhandledRejection) — ends it at once.
  */
+/** Lit's `DEFAULT_MAX_RESPONSE_LENGTH` (action_client.rs): 100 KB. */
+export const MAX_RESPONSE_BYTES = 1024 * 100;
+/** Lit's `DEFAULT_MAX_CONSOLE_LOG_LENGTH` (action_client.rs): 100 KB of logs per run. */
+export const MAX_LOG_BYTES = 1024 * 100;
+
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
 const vm = require('node:vm');
 const { format } = require('node:util');
 
+const MAX_RESPONSE_BYTES = ${MAX_RESPONSE_BYTES};
+const MAX_LOG_BYTES = ${MAX_LOG_BYTES};
+
 const BOOTSTRAP = ${JSON.stringify(`
 'use strict';
 (() => {
   const host = globalThis.__litHost;
   delete globalThis.__litHost;
-  const call = (op, args) => host.call(op, JSON.stringify(args ?? {}));
+  // Every promise and error the action sees is of its own realm: host answers come back through
+  // resolve/reject functions made here, so no worker-realm object reaches the action.
+  const call = (op, args) =>
+    new Promise((resolve, reject) =>
+      host.call(op, JSON.stringify(args ?? {}), (json) => resolve(json === undefined ? undefined : JSON.parse(json)), (message, id) => {
+        const e = new Error(message);
+        host.tag(e, id);
+        reject(e);
+      }),
+    );
+  const fail = (message) => { if (message) throw new Error(message); };
   const Actions = Object.freeze({
-    setResponse: ({ response } = {}) => host.setResponse(typeof response === 'string' ? response : JSON.stringify(response)),
-    signEcdsa: async ({ toSign, publicKey, sigName } = {}) =>
+    setResponse: ({ response } = {}) =>
+      fail(host.setResponse(typeof response === 'string' ? response : JSON.stringify(response))),
+    signEcdsa: ({ toSign, publicKey, sigName } = {}) =>
       call('signEcdsa', { toSign: Array.from(toSign ?? []), publicKey, sigName }),
-    getRpcUrl: async ({ chain } = {}) => call('getRpcUrl', { chain }),
-    checkConditions: async ({ conditions, authSig, chain } = {}) =>
+    getRpcUrl: ({ chain } = {}) => call('getRpcUrl', { chain }),
+    checkConditions: ({ conditions, authSig, chain } = {}) =>
       call('checkConditions', { conditions, authSig, chain }),
-    decryptAndCombine: async ({ accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig } = {}) =>
+    decryptAndCombine: ({ accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig } = {}) =>
       call('decryptAndCombine', { accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig }),
   });
   // Parsed inside the context so the action gets plain objects of its own realm.
@@ -203,98 +254,148 @@ const BOOTSTRAP = ${JSON.stringify(`
   globalThis.jsParams = params;
   globalThis.Lit = Object.freeze({ Actions, Auth });
   globalThis.LitActions = Actions;
-  const log = (...args) => host.log(...args);
+  const log = (...args) => fail(host.log(...args));
   globalThis.console = Object.freeze({ log, info: log, warn: log, error: log, debug: log });
 })();
 `)};
 
 let current = null;
-const calls = new Map();
-let nextCall = 1;
 
 function errorText(e) {
-  return e && typeof e === 'object' && 'stack' in e ? String(e.stack) : String(e);
+  try {
+    return e && typeof e === 'object' && 'stack' in e ? String(e.stack) : String(e);
+  } catch {
+    return 'an error that cannot be shown';
+  }
 }
 
 function finish(job, message) {
   if (current !== job) return;
   current = null;
-  for (const c of calls.values()) c.reject(new Error('the run ended'));
-  calls.clear();
+  // Host calls still in flight are dropped, never rejected: a rejection would be one more
+  // unhandled promise. The run's context is unreachable from here on.
+  job.calls.clear();
   parentPort.postMessage(message);
 }
 
-/** Nothing outstanding and no jobs left: the action waits for something that never comes. */
+/** An uncaught error of the run: it ends now, and the worker is not trusted with another run. */
+function uncaught(job, e, inPromise) {
+  if (current !== job) return;
+  let lit;
+  try {
+    lit = e && typeof e === 'object' ? job.hostErrors.get(e) : undefined;
+  } catch {}
+  const text = (inPromise ? 'Uncaught (in promise) ' : 'Uncaught ') + errorText(e);
+  finish(job, { type: 'failed', id: job.id, kind: 'uncaught', text, lit, reusable: false });
+}
+
+/** Ends the run if nothing of it is pending any more (see the rules above). */
 function checkIdle(job) {
+  if (job.idleCheck) return;
+  job.idleCheck = true;
   setImmediate(() => {
-    if (current === job && calls.size === 0) {
-      finish(job, { type: 'failed', id: job.id, settled: false });
+    job.idleCheck = false;
+    if (current !== job || job.calls.size > 0) return;
+    if (job.top === 'pending') {
+      // Only the devnet's top-level await can get here: it awaits something nothing can settle.
+      finish(job, { type: 'failed', id: job.id, kind: 'never-settled', reusable: true });
+    } else {
+      finish(job, { type: 'done', id: job.id, response: job.response ?? '', reusable: true });
     }
   });
 }
 
+process.on('unhandledRejection', (reason) => {
+  if (current) uncaught(current, reason, true);
+});
+process.on('uncaughtException', (e) => {
+  if (current) uncaught(current, e, false);
+});
+
 function run(job) {
   current = job;
-  const hostErrors = new WeakMap();
+  job.calls = new Map();
+  job.hostErrors = new WeakMap();
+  job.top = 'pending';
+  job.logBytes = 0;
+  let nextCall = 1;
   const sandbox = {
     __litHost: {
       authJson: job.authJson,
       jsParamsJson: job.jsParamsJson,
       setResponse: (text) => {
-        if (current === job) job.response = text;
+        if (current !== job) return '';
+        const bytes = Buffer.byteLength(String(text));
+        if (bytes > MAX_RESPONSE_BYTES) {
+          return 'Response is too long. Max length is ' + MAX_RESPONSE_BYTES + ' bytes';
+        }
+        job.response = String(text);
+        return '';
       },
-      call: (op, argsJson) =>
-        new Promise((resolve, reject) => {
-          if (current !== job) return reject(new Error('the run ended'));
-          const id = nextCall++;
-          calls.set(id, {
-            resolve,
-            reject: (e) => reject(e),
-            fail: (err) => {
-              const e = new Error(err.message);
-              hostErrors.set(e, err);
-              reject(e);
-            },
-          });
-          parentPort.postMessage({ type: 'call', id: job.id, callId: id, op, args: JSON.parse(argsJson) });
-        }),
+      call: (op, argsJson, resolve, reject) => {
+        if (current !== job) return;
+        const id = nextCall++;
+        job.calls.set(id, { resolve, reject });
+        parentPort.postMessage({ type: 'call', id: job.id, callId: id, op, args: JSON.parse(argsJson) });
+      },
+      tag: (e, id) => {
+        const lit = job.litErrors && job.litErrors.get(id);
+        if (lit) job.hostErrors.set(e, lit);
+      },
       log: (...args) => {
-        if (current === job) parentPort.postMessage({ type: 'log', id: job.id, text: format(...args) });
+        if (current !== job) return '';
+        const text = format(...args);
+        job.logBytes += Buffer.byteLength(text) + 1;
+        if (job.logBytes > MAX_LOG_BYTES) {
+          return 'Console.log is printing something that is too long. Max length for all logs in a single request is ' + MAX_LOG_BYTES + ' bytes';
+        }
+        parentPort.postMessage({ type: 'log', id: job.id, text });
+        return '';
       },
     },
   };
-  const context = vm.createContext(sandbox, {
-    name: 'lit-action',
-    codeGeneration: { strings: false, wasm: false },
-  });
-  job.hostErrors = hostErrors;
+  job.litErrors = new Map();
+  let promise;
   try {
+    const context = vm.createContext(sandbox, {
+      name: 'lit-action',
+      codeGeneration: { strings: false, wasm: false },
+    });
     vm.runInContext(BOOTSTRAP, context);
+    // Wrapped in an async function so that top-level await works (a devnet extension; Lit runs
+    // the code as a classic script). Lit's documented shape, an un-awaited async IIFE, returns
+    // at once here and the run goes on until its work has settled.
     const wrapped = '(async () => {\\n' + job.code + '\\n})()';
-    const promise = vm.runInContext(wrapped, context, { filename: 'lit-action.js' });
-    Promise.resolve(promise).then(
-      () => finish(job, { type: 'done', id: job.id, response: job.response ?? '' }),
-      (e) => {
-        const lit = e && typeof e === 'object' ? hostErrors.get(e) : undefined;
-        finish(job, { type: 'failed', id: job.id, settled: true, text: errorText(e), lit });
-      },
-    );
+    promise = vm.runInContext(wrapped, context, { filename: 'lit-action.js' });
   } catch (e) {
-    finish(job, { type: 'failed', id: job.id, settled: true, text: errorText(e) });
+    uncaught(job, e, false);
     return;
   }
+  Promise.resolve(promise).then(
+    () => {
+      if (current !== job) return;
+      job.top = 'settled';
+      checkIdle(job);
+    },
+    (e) => uncaught(job, e, false),
+  );
   checkIdle(job);
 }
 
 parentPort.on('message', (m) => {
   if (m.type === 'run') run(m);
   else if (m.type === 'reply') {
-    const c = calls.get(m.callId);
+    const job = current;
+    if (!job || job.id !== m.id) return;
+    const c = job.calls.get(m.callId);
     if (!c) return;
-    calls.delete(m.callId);
-    if (m.ok) c.resolve(m.value);
-    else c.fail(m.error);
-    if (current) checkIdle(current);
+    job.calls.delete(m.callId);
+    if (m.ok) c.resolve(m.value === undefined ? undefined : JSON.stringify(m.value));
+    else {
+      if (m.error.code) job.litErrors.set(m.callId, m.error);
+      c.reject(m.error.message, m.callId);
+    }
+    checkIdle(job);
   }
 });
 `;
@@ -315,11 +416,12 @@ export const DEFAULT_LIT_ACTION_WORKERS = 4;
 type WorkerMessage =
   | { type: 'log'; id: number; text: string }
   | { type: 'call'; id: number; callId: number; op: string; args: Record<string, unknown> }
-  | { type: 'done'; id: number; response: string }
+  | { type: 'done'; id: number; response: string; reusable: boolean }
   | {
       type: 'failed';
       id: number;
-      settled: boolean;
+      kind: 'uncaught' | 'never-settled';
+      reusable: boolean;
       text?: string;
       lit?: { code: string; message: string; details: string[] };
     };
@@ -533,7 +635,7 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
         reject(
           new LitActionError(
             'NodeJsTimeoutError',
-            `Lit Action ran past the time limit of ${host.timeoutMs} ms`,
+            `Your function exceeded the maximum runtime of ${host.timeoutMs}ms and was terminated.`,
             logsText(),
           ),
         );
@@ -545,13 +647,17 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
         if (finished) return;
         end(false);
         reject(
-          new LitActionError(
-            'NodeJsExecutionError',
-            memoryExceeded
-              ? `Error executing JS: the Lit Action exceeded the memory limit of ${pool.maxOldGenerationSizeMb} MB`
-              : 'Error executing JS: the Lit Action sandbox stopped unexpectedly',
-            logsText(),
-          ),
+          memoryExceeded
+            ? new LitActionError(
+                'NodeJsMemoryLimitError',
+                `Your function exceeded the maximum memory of ${pool.maxOldGenerationSizeMb} MB and was terminated.`,
+                logsText(),
+              )
+            : new LitActionError(
+                'NodeJsExecutionError',
+                'Error executing JS: the Lit Action sandbox stopped unexpectedly',
+                logsText(),
+              ),
         );
       };
       const onMessage = (m: WorkerMessage) => {
@@ -561,21 +667,21 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
         } else if (m.type === 'call') {
           hostCall(m.op, m.args).then(
             (value) => {
-              if (!finished) worker.postMessage({ type: 'reply', callId: m.callId, ok: true, value });
+              if (!finished) worker.postMessage({ type: 'reply', id, callId: m.callId, ok: true, value });
             },
             (e: unknown) => {
               if (!finished)
-                worker.postMessage({ type: 'reply', callId: m.callId, ok: false, error: plainError(e) });
+                worker.postMessage({ type: 'reply', id, callId: m.callId, ok: false, error: plainError(e) });
             },
           );
         } else if (m.type === 'done') {
-          end(true);
+          end(m.reusable);
           resolve({ response: m.response, logs: logsText(), signedData });
         } else {
-          end(true);
+          end(m.reusable);
           if (m.lit && isLitErrorCode(m.lit.code)) {
             reject(new LitNodeError(m.lit.code, m.lit.message, m.lit.details));
-          } else if (!m.settled) {
+          } else if (m.kind === 'never-settled') {
             reject(
               new LitActionError(
                 'NodeJsExecutionError',

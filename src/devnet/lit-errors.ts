@@ -38,6 +38,8 @@ export const LIT_ERROR_CODES = {
   // A Lit Action that threw / ran past the time limit (executeJs; Lit's EC names, statuses ours).
   NodeJsExecutionError: { kind: 'Unexpected', status: 500 },
   NodeJsTimeoutError: { kind: 'Timeout', status: 502 },
+  // Out of memory (Lit's node: memory_limit_err_code(…, EC::NodeJsMemoryLimitError), 502).
+  NodeJsMemoryLimitError: { kind: 'MemoryLimit', status: 502 },
 } as const satisfies Record<string, { kind: string; status: number }>;
 
 export type LitErrorCode = keyof typeof LIT_ERROR_CODES;

@@ -129,8 +129,8 @@ test('an action that allocates without end is refused at the memory limit; the p
     `const keep = []; for (;;) keep.push(new Array(1 << 16).fill(keep.length));`,
     host({ timeoutMs: 20_000 }),
   );
-  assert.equal(err.code, 'NodeJsExecutionError');
-  assert.match(err.message, /memory limit of 32 MB/);
+  assert.equal(err.code, 'NodeJsMemoryLimitError');
+  assert.match(err.message, /maximum memory of 32 MB/);
   await assertStillRuns('after running out of memory');
   assert.ok(pool.stats().spawned > spawnedBefore, 'the dead worker was replaced');
 });

@@ -193,13 +193,13 @@ describe('executeJs is refused, with the node error code', () => {
     assert.equal(litErrorCodeOf(err), 'NodePKPNotAuthorized');
   });
 
-  test('an action that allocates without end: NodeJsExecutionError at the memory limit; the devnet keeps serving', async () => {
+  test('an action that allocates without end: NodeJsMemoryLimitError at the memory limit; the devnet keeps serving', async () => {
     const sigs = await eoaSessionSigs(client, alice, { resourceAbilityRequests: LIT_ACTION_EXECUTION() });
     const err = await rejectionOf(
       executeJs(sigs, `const keep = []; for (;;) keep.push(new Array(1 << 16).fill(keep.length));`),
     );
-    assert.equal(litErrorCodeOf(err), 'NodeJsExecutionError');
-    assert.match(String((err as Error).message), /exceeded the memory limit of 64 MB/);
+    assert.equal(litErrorCodeOf(err), 'NodeJsMemoryLimitError');
+    assert.match(String((err as Error).message), /exceeded the maximum memory of 64 MB/);
     await assertStillServes(sigs);
   });
 
