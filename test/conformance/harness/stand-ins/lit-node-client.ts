@@ -1,0 +1,24 @@
+/**
+ * Stand-in for `@lit-protocol/lit-node-client` as the published examples import it: the stock
+ * SDK's own `LitNodeClient` (7.4.0, unchanged), constructed with the devnet's network config in
+ * place of the `litNetwork` the example names. Every other constructor option the example passes
+ * (`debug`, ...) is kept. This is the only network set-up the examples get replaced.
+ */
+import { LitNodeClient as StockLitNodeClient } from '@lit-protocol/lit-node-client';
+import type { LitNodeClientConfig } from '@lit-protocol/types';
+import { trackStakingListeners } from '../../../../src/activities/lit-client-lifecycle';
+import { litNodeClientConfigFor } from '../../../../src/devnet';
+import { currentDevnet, recordClient } from '../network';
+
+export class LitNodeClient extends StockLitNodeClient {
+  constructor(args: Partial<LitNodeClientConfig> & { litNetwork?: unknown }) {
+    const { litNetwork, ...rest } = args ?? {};
+    const setup = litNodeClientConfigFor(currentDevnet().networkConfig(), {
+      debug: rest.debug ?? false,
+    });
+    super({ ...rest, ...setup.config } as LitNodeClientConfig);
+    setup.applyTo(this);
+    trackStakingListeners(this);
+    recordClient(this, litNetwork);
+  }
+}
