@@ -5,7 +5,7 @@
  *   the environment, payload encryption, metrics, health, graceful drain (worker/boot.ts);
  * - `createSessionWorker` is the wiring, for tests, the demo and the benchmarks (worker/compose.ts);
  * - reactions to Lit network events live in worker/network-events.ts, the environment's
- *   configuration in worker-config.ts.
+ *   configuration in worker/config.ts.
  */
 export { runWorkerFromEnv } from './worker/boot';
 export {

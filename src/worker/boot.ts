@@ -13,8 +13,8 @@ import { createLogger, temporalLoggerFor } from '../observability/logger';
 import { SessionKeeperMetrics } from '../observability/metrics';
 import { loadNetworkConfig } from '../shared/network-config';
 import { toConnectionOptions } from '../temporal/connection-config';
-import { parseWorkerConfig } from '../worker-config';
 import { createSessionWorker } from './compose';
+import { parseWorkerConfig } from './config';
 
 /** `npx session-keeper worker`: everything from the environment; resolves after a graceful drain. */
 export async function runWorkerFromEnv(

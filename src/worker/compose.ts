@@ -15,7 +15,7 @@ import type { SignerEnvironment } from '../activities/signer-reference';
 import { createLogger, type Logger } from '../observability/logger';
 import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../shared/names';
 import type { NetworkConfig } from '../shared/network-config';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../worker-config';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { reactToNetworkEvents } from './network-events';
 
 /**

@@ -5,15 +5,15 @@
  * each naming the variable and the fix. The list of variables is exported so the compose file can
  * be checked against it.
  */
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from './activities/network-limits';
-import { parseDuration } from './shared/agent-spec';
-import { DEFAULT_TASK_QUEUE } from './shared/names';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from '../activities/network-limits';
+import { parseDuration } from '../shared/agent-spec';
+import { DEFAULT_TASK_QUEUE } from '../shared/names';
 import {
   ConnectionConfigError,
   parseBoolean,
   parseConnectionConfig,
   type TemporalConnectionConfig,
-} from './temporal/connection-config';
+} from '../temporal/connection-config';
 
 export interface WorkerConfig {
   connection: TemporalConnectionConfig;

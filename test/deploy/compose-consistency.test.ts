@@ -17,7 +17,7 @@ import {
 import { SETUP_COMMAND, setupEnvironment } from '../../deploy/local-cluster/local-cluster';
 import { buildProgram } from '../../src/cli/main';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/names';
-import { parseWorkerConfig, WORKER_ENV_VARS } from '../../src/worker-config';
+import { parseWorkerConfig, WORKER_ENV_VARS } from '../../src/worker/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));

@@ -24,7 +24,7 @@ import { ethers } from 'ethers';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { workflowIdFor } from '../../src/shared/names';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../src/worker-config';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../src/worker/config';
 import {
   type HungServer,
   type StreamingServer,

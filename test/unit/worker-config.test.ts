@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isLocalAddress, parseConnectionConfig } from '../../src/temporal/connection-config';
-import { parseWorkerConfig, WorkerConfigError } from '../../src/worker-config';
+import { parseWorkerConfig, WorkerConfigError } from '../../src/worker/config';
 
 test('defaults: local Temporal, default namespace, the public task queue', () => {
   const c = parseWorkerConfig({});
