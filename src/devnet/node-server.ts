@@ -43,6 +43,7 @@ import {
 } from './lit-action-runner';
 import { LitNodeError, litError, litErrorBody } from './lit-errors';
 import { type DevnetLogger, SILENT_LOGGER } from './logger';
+import { checkPkpAuth, resolvedAuthContextOf } from './pkp-auth';
 import type { PkpRegistry } from './pkp-registry';
 import { type Attenuations, encodeRecap, extractRecaps, mergeAttenuations, recapStatement } from './recap';
 import {
@@ -394,8 +395,9 @@ export class LitNodeServer extends EventEmitter<{
    * `sign_session_key` (SDK 7.4.0: POST `/web/sign_session_key/v1` with `{sessionKey, authMethods,
    * pkpPublicKey, siweMessage, curveType, epoch}`, and for Lit Action auth — `getLitActionSessionSigs`
    * or `getPkpSessionSigs` with `litActionCode` / `litActionIpfsId` — also `code` (base64) or
-   * `litActionIpfsId`, and `jsParams`). Authorised either by an auth method of a permitted
-   * controller, or by a Lit Action (see `authoriseByAction`); the network then signs the session.
+   * `litActionIpfsId`, and `jsParams`). A Lit Action, if given, runs and must answer "true"
+   * (`authoriseByAction`); then the session is signed when a presented auth method or the action
+   * is permitted on the PKP (decision table in pkp-auth.ts).
    */
   private async signSessionKey(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const now = this.now();
@@ -449,12 +451,15 @@ export class LitNodeServer extends EventEmitter<{
       usedForSignSessionKeyRequest: true,
       userId,
     }));
-    if (!action && !controllers.some((address) => this.deps.pkps.isPermitted(pkpPublicKey, address))) {
-      // Also the answer to a request with neither an auth method nor a Lit Action.
-      throw litError(
-        'NodePKPNotAuthorized',
-        `You are not authorized to sign using this PKP: ${pkpPublicKey}`,
-      );
+    const notAuthorized = () =>
+      litError('NodePKPNotAuthorized', `You are not authorized to sign using this PKP: ${pkpPublicKey}`);
+    // Without an action nothing can change the decision: refuse before the capability checks.
+    // Also the answer to a request with neither an auth method nor a Lit Action.
+    if (
+      !action &&
+      !checkPkpAuth(this.deps.pkps, pkpPublicKey, { context: { authMethodContexts, actionIpfsIdStack: [] } })
+    ) {
+      throw notAuthorized();
     }
 
     let userAtt: Attenuations;
@@ -470,15 +475,27 @@ export class LitNodeServer extends EventEmitter<{
     if (Object.keys(userAtt).some((r) => r.startsWith('lit-resolvedauthcontext'))) {
       throw litError('NodeInvalidAuthContextResource', "Can't define Auth Context resources in capability");
     }
-    // Last, after every cheap check: running the action is the expensive part.
-    if (action) await this.authoriseByAction(action, pkpPublicKey, authMethodContexts);
+    // Last, after every cheap check: running the action is the expensive part. As on Lit's nodes
+    // (pkp-auth.ts) the action runs first, permitted or not, then check_pkp_auth decides.
+    const customAuthResource = action
+      ? await this.authoriseByAction(action, pkpPublicKey, authMethodContexts)
+      : '';
+    const context = { authMethodContexts, actionIpfsIdStack: action ? [action.ipfsId] : [] };
+    if (!checkPkpAuth(this.deps.pkps, pkpPublicKey, { context, actionIpfsId: action?.ipfsId })) {
+      throw action
+        ? litError(
+            'NodePKPNotAuthorized',
+            `You are not authorized to sign using this PKP: ${pkpPublicKey} (Lit Action ${action.ipfsId} is not a permitted action of it and no auth method presented is permitted)`,
+          )
+        : notAuthorized();
+    }
     // Every node must build the identical message, or the shares would not combine: the auth
     // context therefore holds nothing node-specific and no clock reading.
     const authContext = {
-      actionIpfsIdStack: action ? [action.ipfsId] : [],
+      actionIpfsIdStack: context.actionIpfsIdStack,
       authMethodContexts,
       authSigAddress: null,
-      customAuthResource: '',
+      customAuthResource,
     };
     const att = mergeAttenuations(
       { [RESOLVED_AUTH_CONTEXT_RESOURCE]: { 'Auth/Auth': [authContext] } },
@@ -533,31 +550,23 @@ export class LitNodeServer extends EventEmitter<{
   }
 
   /**
-   * Lit Action auth of a session: the action must be a permitted action of the PKP (PKPPermissions
-   * `addPermittedAction`, by IPFS id) — checked before it runs, so no other code runs in its name —
-   * and must answer true: `Lit.Actions.setResponse({ response: "true" })`, as Lit's docs and the
-   * js-sdk's own Lit Action session tests have it (Lit's node source was not at hand to check the
-   * exact comparison). The devnet requires the response string to be exactly "true" (the runner
-   * turns a non-string response into JSON, so `response: true` counts as well). Anything else
-   * ("false", nothing, other text) refuses with NodeAuthFailed (the devnet's choice of Lit code
-   * for "authentication said no"); an action that
-   * throws or runs out of time refuses with NodeJsExecutionError / NodeJsTimeoutError. The action
-   * sees `Lit.Auth` with its own IPFS id and the auth methods the request proved, which need not
-   * be permitted controllers: deciding about them is the action's job.
+   * Runs the Lit Action of a `sign_session_key` request and answers its response, which the
+   * session's auth context keeps as `customAuthResource`, as Lit's node does. It must contain
+   * "true" (Lit's node: `execution_state.response.contains("true")`, web_client.rs) — an action
+   * that answers otherwise ("false", nothing) is refused with NodeAuthFailed (Lit's node:
+   * NodeLitActionsSessionSigAuthenticationFailed; see pkp-auth.ts); one that throws or runs out
+   * of time or memory with NodeJsExecutionError / NodeJsTimeoutError / NodeJsMemoryLimitError.
+   * It runs whether or not it is a permitted action of the PKP: whether the session may be
+   * signed is decided afterwards (`checkPkpAuth`). The action sees `Lit.Auth` with its own IPFS
+   * id and the auth methods the request proved, which need not be permitted controllers.
    */
   private async authoriseByAction(
     action: SessionAction,
     pkpPublicKey: string,
     authMethodContexts: AuthMethodContext[],
-  ): Promise<void> {
+  ): Promise<string> {
     if (!this.deps.pkps.get(pkpPublicKey)) {
       throw litError('NodeInvalidPKPAddress', `No PKP with public key ${pkpPublicKey} on this network`);
-    }
-    if (!this.deps.pkps.isPermittedAction(pkpPublicKey, action.ipfsId)) {
-      throw litError(
-        'NodePKPNotAuthorized',
-        `Lit Action ${action.ipfsId} is not a permitted action of PKP ${pkpPublicKey}`,
-      );
     }
     const result = await runLitAction(action.source, {
       pool: this.deps.litActionPool,
@@ -581,13 +590,14 @@ export class LitNodeServer extends EventEmitter<{
       // Conditions on a wallet the action names (an auth sig in jsParams); there is no session owner.
       checkConditions: (req) => this.actionCheckConditions(req, undefined),
     });
-    if (result.response !== 'true') {
+    if (!result.response.includes('true')) {
       throw litError(
         'NodeAuthFailed',
-        `Lit Action ${action.ipfsId} did not authorise the session: it must call Lit.Actions.setResponse({ response: "true" }), its response was ${JSON.stringify(result.response)}`,
+        `Authentication failed for session_sig signing via Lit Action ${action.ipfsId}: its response must contain "true" (Lit.Actions.setResponse({ response: "true" })), it was ${JSON.stringify(result.response)}`,
         result.logs ? [`logs: ${result.logs}`] : [],
       );
     }
+    return result.response;
   }
 
   /**
@@ -710,7 +720,7 @@ export class LitNodeServer extends EventEmitter<{
       ability: PKP_SIGNING,
     });
     const digest = Uint8Array.from(toSign as number[]);
-    const share = this.pkpShare(pkp.publicKey, session.userAddress, digest);
+    const share = this.pkpShare(pkp.publicKey, session, digest);
     const quoted = (v: string) => JSON.stringify(v);
     const digestHex = Buffer.from(digest).toString('hex');
     return {
@@ -809,18 +819,23 @@ export class LitNodeServer extends EventEmitter<{
   }
 
   /**
-   * This node's ECDSA share of `digest` signed by a PKP, after checking the session's owner may
-   * use the PKP (a permitted address, or the PKP itself for PKP sessions) — pkpSign's rule, also
-   * applied to a Lit Action's `signEcdsa`.
+   * This node's ECDSA share of `digest` signed by a PKP, after Lit's `check_pkp_auth` (pkp-auth.ts):
+   * the session's address is a permitted address, or the auth context the nodes signed into a PKP
+   * session names an auth method or action that is permitted now, or the running action
+   * (`signEcdsa` inside executeJs) is permitted — pkpSign's rule, also a Lit Action's `signEcdsa`.
    */
-  private pkpShare(publicKey: string, owner: string, digest: Uint8Array) {
+  private pkpShare(publicKey: string, session: VerifiedSession, digest: Uint8Array, runningAction?: string) {
     const pkp = this.deps.pkps.get(publicKey);
     if (!pkp) throw litError('NodeInvalidPKPAddress', `No PKP with public key ${publicKey} on this network`);
-    const isPkpItself = owner.toLowerCase() === pkp.ethAddress.toLowerCase();
-    if (!isPkpItself && !this.deps.pkps.isPermitted(pkp.publicKey, owner)) {
+    const authorised = checkPkpAuth(this.deps.pkps, pkp.publicKey, {
+      context: resolvedAuthContextOf(session.capability.signedMessage),
+      actionIpfsId: runningAction,
+      sessionAddress: session.userAddress,
+    });
+    if (!authorised) {
       throw litError(
         'NodePKPNotAuthorized',
-        `You are not authorized to sign using this PKP: ${pkp.publicKey}`,
+        `Neither you nor this Lit Action are authorized to sign using this PKP: ${pkp.publicKey}`,
       );
     }
     const secretKey = this.deps.pkps.secretKey(pkp.publicKey);
@@ -876,7 +891,7 @@ export class LitNodeServer extends EventEmitter<{
             `Message length to be signed is not 32 bytes (got ${toSign.length})`,
           );
         }
-        const share = this.pkpShare(publicKey, session.userAddress, toSign);
+        const share = this.pkpShare(publicKey, session, toSign, actionId);
         return {
           sigType: 'K256',
           signatureShare: quoted(share.share),

@@ -160,12 +160,16 @@ describe('pkpSign is refused, with the node error code', () => {
     assert.equal(await pkpSignError(sigs), 'NodePKPNotAuthorized');
   });
 
-  test("one PKP's session sigs for another PKP: NodePKPNotAuthorized", async () => {
+  test("one PKP's session sigs for a PKP that permits none of its auth methods: NodePKPNotAuthorized", async () => {
     const other = devnet.mintPkp([alice.address]);
+    const third = devnet.mintPkp([bob.address]);
     const sigs = await pkpSessionSigs(client, alice, other.publicKey, {
       resourceAbilityRequests: PKP_SIGNING(),
     });
-    assert.equal(await pkpSignError(sigs, pkp.publicKey), 'NodePKPNotAuthorized');
+    assert.equal(await pkpSignError(sigs, third.publicKey), 'NodePKPNotAuthorized');
+    // As on Lit's nodes (check_pkp_auth with the session's resolved auth context): the auth
+    // method that authorised the session, alice's wallet, is permitted on `pkp` too, so it signs.
+    await pkpSign(sigs, pkp.publicKey);
   });
 
   test('a permitted wallet removed from the PKP: NodePKPNotAuthorized', async () => {
