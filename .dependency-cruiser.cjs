@@ -38,17 +38,43 @@ module.exports = {
       name: 'workflow-bundle-is-deterministic',
       severity: 'error',
       comment:
-        "Workflow code runs in Temporal's sandbox: no Node built-ins beyond assert/url/util, no Lit SDK, no activities.",
+        "Workflow code runs in Temporal's sandbox: no Node built-ins, no Lit SDK, no activities, no parser (zod) in the bundle.",
       from: { path: '^src/workflows/' },
       to: {
-        pathNot: ['^src/workflows/', '^src/shared/', '^node_modules/(@temporalio/(workflow|common)|zod|ms)/'],
+        // No zod, no ms: the workflow checks the normalised spec in plain TypeScript (spec-check.ts).
+        pathNot: [
+          '^src/workflows/',
+          '^src/shared/(spec-check|spec-rules|input-limits|types|names|messages|search-attributes|activity-contract)\\.ts$',
+          '^node_modules/@temporalio/(workflow|common)/',
+        ],
         dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'workflow-bundle-reaches-no-parser-or-sdk',
+      severity: 'error',
+      comment:
+        'What the workflow bundle reaches, through any chain of imports: no zod or ms, no Lit SDK, no ethers, no Node built-ins.',
+      from: { path: '^src/workflows/index\\.ts$' },
+      to: {
+        reachable: true,
+        path: ['^node_modules/(zod|ms|ethers|@lit-protocol)/', '^src/(activities|devnet|lit|client|cli|worker)'],
+      },
+    },
+    {
+      name: 'workflow-bundle-no-node-builtins',
+      severity: 'error',
+      from: { path: '^src/workflows/index\\.ts$' },
+      comment: "Only assert, url and util of Node's modules are allowed in Temporal's workflow sandbox.",
+      to: {
+        reachable: true,
+        path: '^(node:)?(fs|path|os|crypto|child_process|net|dgram|http|http2|https|worker_threads|stream|events|dns|tls|zlib|vm|process|buffer|timers|readline|perf_hooks|async_hooks|cluster)(/|$)',
       },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|test)/' },
+    exclude: { path: '^(dist|test)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -48,8 +48,10 @@ export interface B3Options {
 export type MemoryVariant = 'product' | 'no-preload' | 'preload-all' | 'arena2';
 
 export const MEMORY_VARIANTS: Record<MemoryVariant, string> = {
-  product: 'as createSessionWorker bundles it (zod, ms, agent spec preloaded), glibc default arenas',
-  'no-preload': 'bundle without preloaded modules (the worker before the preload change)',
+  product:
+    'as createSessionWorker bundles it (no parser in the bundle, nothing preloaded), glibc default arenas',
+  'no-preload':
+    'bundle without preloaded modules (the same bundle as product since the workflow checks the spec without zod)',
   'preload-all': 'experiment: every pure workflow module preloaded',
   arena2: 'product + MALLOC_ARENA_MAX=2 (as the Docker image runs it)',
 };

@@ -99,16 +99,16 @@ export function productChangeMarkdown(r: RunRecord): string {
   const variants = r.b3?.memoryVariants ?? [];
   const before = variants.find((v) => v.variant === 'no-preload');
   out.push(
-    '- **Preloaded workflow modules** (`src/worker.ts`: `bundlerOptions.preloadModules = WORKFLOW_PRELOAD_MODULES` — ' +
-      '`zod`, `ms`, `src/shared/agent-spec.ts`; bench/common.ts bundles with the same list). A heap snapshot of the ' +
-      'workflow thread showed every cached workflow evaluating its own copy of the agent spec module — about 50 zod ' +
-      'schema objects with ~1,150 bound methods, ~180 KiB per workflow; preloaded modules are evaluated once per ' +
-      'worker thread. ' +
+    '- **No parser in the workflow bundle** (src/shared/spec-check.ts). A heap snapshot of the workflow thread ' +
+      'once showed every cached workflow evaluating its own copy of the agent spec module — about 50 zod schema ' +
+      'objects with ~1,150 bound methods, ~180 KiB per workflow — which the worker then avoided by preloading zod, ms ' +
+      'and the spec module once per worker thread. The workflow now checks the normalised spec the edge parsed in ' +
+      'plain TypeScript, so zod is not in the bundle at all and nothing is preloaded (`product` and `no-preload` are ' +
+      'the same bundle). ' +
       (product && before
-        ? `This run (B3): ${fmt(before.perAgentKiB)} → ${fmt(product.perAgentKiB)} KiB of worker RSS per cached agent; ` +
-          `live V8 heap per workflow ${fmt(before.workflowThreadHeapPerAgentKiB)} → ${fmt(product.workflowThreadHeapPerAgentKiB)} KiB.`
-        : 'The bundle without preloading was not measured in this run (`--b3-memory-variants product,no-preload` ' +
-          'compares them; bench/analysis.md quotes an earlier comparison).'),
+        ? `This run (B3): ${fmt(before.perAgentKiB)} (no-preload) and ${fmt(product.perAgentKiB)} (product) KiB of worker RSS per cached agent; ` +
+          `live V8 heap per workflow ${fmt(before.workflowThreadHeapPerAgentKiB)} and ${fmt(product.workflowThreadHeapPerAgentKiB)} KiB.`
+        : 'The no-preload variant was not measured in this run (`--b3-memory-variants product,no-preload`).'),
   );
   return out.join('\n');
 }

@@ -12,5 +12,4 @@ export {
   createSessionWorker,
   type SessionWorker,
   type SessionWorkerOptions,
-  WORKFLOW_PRELOAD_MODULES,
 } from './worker/compose';

@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { SessionKeeperClient } from '../client';
-import { parseDuration } from '../shared/agent-spec';
+import { parseDuration } from '../shared/duration';
 import type { ConnectionFlags } from '../temporal/connection-config';
 
 export interface ConnectionOptionValues {

@@ -11,7 +11,7 @@
  * The decision (use the cache? fetch? wait how long? give up?) is the pure function
  * `decideSessionSigs`, table-tested; the class only does the I/O around it.
  */
-import { formatDuration } from '../shared/agent-spec';
+import { formatDuration } from '../shared/duration';
 import type { SessionSigsMap, SessionStatus } from '../shared/types';
 import { SessionSigsUnavailableError } from './errors';
 

@@ -4,7 +4,7 @@
  * the first naming Temporal's address, UI and dev server pid, then one line per event and per agent
  * status change. Warnings go to stderr in both.
  */
-import { formatDuration } from '../shared/agent-spec';
+import { formatDuration } from '../shared/duration';
 import { displayPath } from './data-dir';
 import type { DemoStatus, Paint } from './status-format';
 import { ansiPaint, NO_PAINT, statusKey, statusRecord, statusTable } from './status-format';

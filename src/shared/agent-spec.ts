@@ -3,8 +3,8 @@
  * workflow and by the workflow again on start (the workflow bundle can import it: zod and ms are
  * plain JS). One call reports every bad field at once, each with the fix.
  */
-import ms from 'ms';
 import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration';
 import {
   isKeyShaped,
   jsonLength,
@@ -16,53 +16,43 @@ import {
   MAX_SPEC_JSON_CHARS,
   nestingDepth,
 } from './input-limits';
-import type { AgentSpec, ResourceAbility } from './types';
+import {
+  ABILITIES_BY_PREFIX,
+  AGENT_ID,
+  BUILT_IN_NETWORKS,
+  DEFAULT_CAPACITY_DELEGATION_TTL_MS,
+  DEFAULT_JITTER,
+  DEFAULT_REFRESH_FRACTION,
+  DEFAULT_RESOURCE_ABILITY_REQUESTS,
+  DEFAULT_SESSION_TTL_MS,
+  IPFS_CID_V0,
+  MAX_LIT_ACTION_CODE_CHARS,
+  MAX_SESSION_TTL_MS,
+  MIN_SESSION_TTL_MS,
+  NETWORK_NAME,
+  PKP_PUBLIC_KEY,
+  RESOURCE_PREFIXES,
+  SIGNER_REFERENCE,
+} from './spec-rules';
+import type { AgentSpec } from './types';
 
-export const BUILT_IN_NETWORKS = ['datil-dev', 'datil-test', 'datil'] as const;
-
-export const MIN_SESSION_TTL_MS = 60_000;
-export const MAX_SESSION_TTL_MS = 30 * 24 * 3600_000;
-export const DEFAULT_SESSION_TTL_MS = 24 * 3600_000;
-export const DEFAULT_REFRESH_FRACTION = 2 / 3;
-export const DEFAULT_JITTER = 0.1;
-export const DEFAULT_CAPACITY_DELEGATION_TTL_MS = 7 * 24 * 3600_000;
-
-export const RESOURCE_PREFIXES = [
-  'lit-accesscontrolcondition',
-  'lit-pkp',
-  'lit-litaction',
-  'lit-ratelimitincrease',
-];
-export const ABILITIES = [
-  'access-control-condition-decryption',
-  'access-control-condition-signing',
-  'pkp-signing',
-  'lit-action-execution',
-  'rate-limit-increase-auth',
-  'lit-payment-delegation',
-];
-/** Which abilities make sense on which resource prefix. */
-const ABILITIES_BY_PREFIX: Record<string, string[]> = {
-  'lit-accesscontrolcondition': ['access-control-condition-decryption', 'access-control-condition-signing'],
-  'lit-pkp': ['pkp-signing'],
-  'lit-litaction': ['lit-action-execution'],
-  'lit-ratelimitincrease': ['rate-limit-increase-auth', 'lit-payment-delegation'],
-};
-
-/** Decrypting data under access-control conditions: the narrowest ability that is still useful. */
-export const DEFAULT_RESOURCE_ABILITY_REQUESTS: ResourceAbility[] = [
-  { resource: 'lit-accesscontrolcondition://*', ability: 'access-control-condition-decryption' },
-];
-
-/** `env:NAME` or `file:/absolute/path`: where the activity finds the key. Never the key itself. */
-export const SIGNER_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const PKP_PUBLIC_KEY = /^(0x)?04[0-9a-fA-F]{128}$/;
-/** An IPFS CID v0 (what Lit's PKPPermissions `addPermittedAction` takes): "Qm" + 44 base58 characters. */
-export const IPFS_CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
-/** Lit Action code beyond this is refused: it goes into every workflow history and every mint request. */
-export const MAX_LIT_ACTION_CODE_CHARS = 256 * 1024;
+export { formatDuration, parseDuration } from './duration';
+// The rules live in spec-rules.ts (shared with the workflow's check); re-exported for callers.
+export {
+  ABILITIES,
+  BUILT_IN_NETWORKS,
+  DEFAULT_CAPACITY_DELEGATION_TTL_MS,
+  DEFAULT_JITTER,
+  DEFAULT_REFRESH_FRACTION,
+  DEFAULT_RESOURCE_ABILITY_REQUESTS,
+  DEFAULT_SESSION_TTL_MS,
+  IPFS_CID_V0,
+  MAX_LIT_ACTION_CODE_CHARS,
+  MAX_SESSION_TTL_MS,
+  MIN_SESSION_TTL_MS,
+  RESOURCE_PREFIXES,
+  SIGNER_REFERENCE,
+} from './spec-rules';
 
 export class AgentSpecError extends Error {
   readonly issues: { field: string; message: string }[];
@@ -97,12 +87,6 @@ const duration = (what: string, example = '"90s", "24h", "7d"') =>
     }
     return Math.round(n);
   });
-
-export function parseDuration(text: string): number | undefined {
-  if (/^\d+$/.test(text.trim())) return Number(text.trim());
-  const n = ms(text.trim() as ms.StringValue);
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
 
 const MAX_REFERENCE_CHARS = 1024;
 
@@ -526,10 +510,6 @@ function fromNormalised(input: unknown): unknown {
 function durationOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   return typeof v === 'string' ? parseDuration(v) : undefined;
-}
-
-export function formatDuration(msValue: number): string {
-  return ms(msValue, { long: false });
 }
 
 /** True when two normalised specs describe the same agent configuration. */

@@ -18,14 +18,6 @@ import type { NetworkConfig } from '../shared/network-config';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { reactToNetworkEvents } from './network-events';
 
-/**
- * Modules the workflow bundle evaluates once per worker thread (in the reusable V8 context) instead
- * of once per cached workflow: pure code with no per-workflow state. The agent spec's zod schema
- * was the bulk of each cached workflow's heap (BENCHMARKS.md, B3). Prebuilt bundles should pass
- * these to `bundleWorkflowCode({ preloadModules })` too.
- */
-export const WORKFLOW_PRELOAD_MODULES: string[] = ['zod', 'ms', require.resolve('../shared/agent-spec')];
-
 export interface SessionWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
@@ -134,10 +126,9 @@ export async function createSessionWorker(opts: SessionWorkerOptions): Promise<S
     activities,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
-      : {
-          workflowsPath: require.resolve('../workflows'),
-          bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES },
-        }),
+      : // No preloaded modules: the bundle holds no parser (the workflow checks the normalised spec in
+        // plain TypeScript, shared/spec-check.ts), so nothing heavy is evaluated per cached workflow.
+        { workflowsPath: require.resolve('../workflows') }),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,

@@ -6,7 +6,7 @@
  * be checked against it.
  */
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from '../activities/network-limits';
-import { parseDuration } from '../shared/agent-spec';
+import { parseDuration } from '../shared/duration';
 import { DEFAULT_TASK_QUEUE } from '../shared/names';
 import {
   ConnectionConfigError,

@@ -22,8 +22,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../shared/activity-contract';
-import { AgentSpecError, parseAgentSpec } from '../shared/agent-spec';
 import { currentSessionSigsQuery, rotateNowUpdate, rotateSignal, stopSignal } from '../shared/messages';
+import { checkedSpec } from '../shared/spec-check';
 import type { AgentSpec, RotateRequest, SessionRefreshInput, SessionStatus } from '../shared/types';
 import { classifyMintFailure } from './mint-failure';
 import { AgentSession, missingIdentityAttributes, publishedSessionAttributes } from './session-state';
@@ -128,17 +128,17 @@ function publish(pairs: SearchAttributeUpdatePair[]): void {
   if (pairs.length) upsertSearchAttributes(pairs);
 }
 
-/** Re-checks the input, failing the workflow at once (not a task retry loop) if it is bad. */
+/**
+ * Checks the input (a spec the edge parsed and normalised), failing the workflow at once (not a
+ * task retry loop) if it is bad.
+ */
 function validatedSpec(spec: unknown): AgentSpec {
-  try {
-    return parseAgentSpec(spec);
-  } catch (err) {
-    if (!(err instanceof AgentSpecError)) throw err;
-    throw ApplicationFailure.create({
-      type: 'InvalidAgentSpec',
-      message: err.message,
-      nonRetryable: true,
-      details: [err.issues],
-    });
-  }
+  const checked = checkedSpec(spec);
+  if (checked.spec) return checked.spec;
+  throw ApplicationFailure.create({
+    type: 'InvalidAgentSpec',
+    message: `invalid agent spec: ${checked.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+    nonRetryable: true,
+    details: [checked.issues],
+  });
 }

@@ -22,7 +22,6 @@ import { setupPayloadEncryption } from '../../src/codec/data-converter';
 import type { NodeRequestEvent } from '../../src/devnet';
 import { workflowIdFor } from '../../src/shared/names';
 import { LitSessionGeneration } from '../../src/shared/search-attributes';
-import { WORKFLOW_PRELOAD_MODULES } from '../../src/worker';
 import { until } from '../polling';
 import {
   BLOCK_TIME_MS,
@@ -708,7 +707,6 @@ test("every agent's history replays on the current workflow code", { timeout: 12
   const replays = Worker.runReplayHistories(
     {
       workflowsPath: require.resolve('../../src/workflows'),
-      bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES },
       ...(dataConverter ? { dataConverter } : {}),
     },
     await env.histories(),

@@ -14,7 +14,7 @@ import {
   startDevnet,
 } from '../../devnet';
 import type { CustomNetworkConfig } from '../../lit/custom-network';
-import { parseDuration } from '../../shared/agent-spec';
+import { parseDuration } from '../../shared/duration';
 import { oneLineErrors } from '../output';
 
 interface DevnetFlags {
