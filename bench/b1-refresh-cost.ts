@@ -21,14 +21,14 @@ import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import { nacl } from '@lit-protocol/nacl';
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
-import { disposeLitClient } from '../src/activities/lit-client-lifecycle';
+import { disposeLitClient } from '../src/lit/lit-client-lifecycle';
 import {
   activeEd25519,
   type Ed25519Backend,
   nativeEd25519,
   sameEd25519,
   sdkEd25519,
-} from '../src/activities/native-ed25519';
+} from '../src/lit/native-ed25519';
 import type { MintResult } from '../src/shared/types';
 import { connected, eoaSessionSigs, pkpSessionSigs } from '../test/devnet/helpers';
 import { type BenchContext, cpuSeconds, type DevnetCounters, fmt, pct, sumValues, table } from './common';
@@ -402,7 +402,7 @@ export function b1Markdown(r: B1Result): string {
     '- **pooled (the product):** `createActivities(...).mintSessionSigs` on the already connected pooled client, ' +
       "in a process of its own where `useNativeEd25519()` swapped node:crypto's Ed25519 into the SDK after its " +
       "self-check, as `createSessionWorker` does by default, and where the pool skips the SDK's re-check of the " +
-      'wallet signature our callback has just made (src/activities/own-auth-sig.ts) (bench/pooled-child.ts).',
+      'wallet signature our callback has just made (src/lit/own-auth-sig.ts) (bench/pooled-child.ts).',
     "- **pooled, stock SDK:** the same adapter and pool in another process that keeps the SDK's pure-JavaScript " +
       'Ed25519 (tweetnacl) and its re-check (pool option `recheckOwnAuthSigs`): what pooling alone gives.',
     '- **naive (stock SDK):** the flow the Lit docs show, `new LitNodeClient` + `connect()` + `getSessionSigs` / ' +

@@ -11,7 +11,7 @@
  * Agents use a 7-day TTL, so no scheduled refresh happens during the run. Starting the fleet and
  * its first mints are timed separately and are not part of the rotation figure.
  */
-import type { Ed25519Backend } from '../src/activities/native-ed25519';
+import type { Ed25519Backend } from '../src/lit/native-ed25519';
 import {
   type BenchContext,
   cpuSeconds,

@@ -13,7 +13,7 @@
  */
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import type { Ed25519Backend } from '../src/activities/native-ed25519';
+import type { Ed25519Backend } from '../src/lit/native-ed25519';
 import { workflowIdFor } from '../src/shared/names';
 import {
   type BenchContext,

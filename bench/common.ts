@@ -14,11 +14,11 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LocalCluster } from '../deploy/local-cluster/local-cluster';
 import { DYNAMIC_CONFIG } from '../deploy/local-cluster/temporal-server';
 import { createActivities } from '../src/activities';
-import { LitClientPool } from '../src/activities/lit-client-pool';
-import type { Ed25519Backend } from '../src/activities/native-ed25519';
-import { resolveNetworkTarget } from '../src/activities/network-targets';
 import { createKeeperClient, type SessionKeeperClient } from '../src/client';
 import type { CustomNetworkConfig } from '../src/lit/custom-network';
+import { LitClientPool } from '../src/lit/lit-client-pool';
+import type { Ed25519Backend } from '../src/lit/native-ed25519';
+import { resolveNetworkTarget } from '../src/lit/network-targets';
 import type { AgentSpecInput } from '../src/shared/agent-spec';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import {

@@ -47,7 +47,7 @@ export function productChangeMarkdown(r: RunRecord): string {
     );
   }
   out.push(
-    "- **Native Ed25519 for session keys** (src/activities/native-ed25519.ts): `createSessionWorker` swaps node:crypto's " +
+    "- **Native Ed25519 for session keys** (src/lit/native-ed25519.ts): `createSessionWorker` swaps node:crypto's " +
       "Ed25519 into the SDK's `@lit-protocol/nacl` (key pair and per-node signing) after a self-check that it " +
       "reproduces the SDK's keys and signatures byte for byte; `SESSION_KEEPER_ED25519=sdk` keeps the SDK's own. " +
       (native.length
@@ -56,7 +56,7 @@ export function productChangeMarkdown(r: RunRecord): string {
   );
   const recheck = r.b1?.breakdown.filter((b) => b.setup === 'stock' && /SiweMessage/.test(b.step)) ?? [];
   out.push(
-    '- **No re-check of the wallet signature our own callback has just made** (src/activities/own-auth-sig.ts): ' +
+    '- **No re-check of the wallet signature our own callback has just made** (src/lit/own-auth-sig.ts): ' +
       "the SDK's `checkNeedToResignSessionKey` re-parses that SIWE and recovers its signer in JavaScript right " +
       "after the callback returned it; the pool skips it for exactly those signatures (the nodes' PKP " +
       'signatures are still verified). ' +

@@ -3,16 +3,17 @@
  * process-wide, so each setup gets its own process:
  *
  * - the product (`ed25519: 'native'`, `recheckOwnAuthSigs: false`), as `createSessionWorker` sets
- *   it up: `useNativeEd25519()` (src/activities/native-ed25519.ts) swaps node:crypto's Ed25519 into
+ *   it up: `useNativeEd25519()` (src/lit/native-ed25519.ts) swaps node:crypto's Ed25519 into
  *   the SDK after its self-check, and the pool skips the SDK's re-check of the signature our
- *   callback has just made (src/activities/own-auth-sig.ts).
+ *   callback has just made (src/lit/own-auth-sig.ts).
  * - the stock SDK, pooled (`ed25519: 'sdk'`, `recheckOwnAuthSigs: true`): the same adapter and
  *   pool with the SDK's own pure-JavaScript Ed25519 and its re-check; what pooling alone gives.
  *
  * The orchestrator, where B1's naive flow runs, never installs the swap. Config from BENCH_POOLED (JSON).
  */
-import { activeEd25519, type Ed25519Backend, useNativeEd25519 } from '../src/activities/native-ed25519';
+
 import type { CustomNetworkConfig } from '../src/lit/custom-network';
+import { activeEd25519, type Ed25519Backend, useNativeEd25519 } from '../src/lit/native-ed25519';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import type { MintResult } from '../src/shared/types';
 import { cpuSeconds, NETWORK, pooledActivities } from './common';

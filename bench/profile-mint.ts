@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ethers } from 'ethers';
-import { activeEd25519, useNativeEd25519 } from '../src/activities/native-ed25519';
+import { activeEd25519, useNativeEd25519 } from '../src/lit/native-ed25519';
 import { DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../src/shared/agent-spec';
 import { DevnetHandle, NETWORK, pooledActivities } from './common';
 import { median } from './stats';

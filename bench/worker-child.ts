@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { activeEd25519, type Ed25519Backend } from '../src/activities/native-ed25519';
 import type { CustomNetworkConfig } from '../src/lit/custom-network';
+import { activeEd25519, type Ed25519Backend } from '../src/lit/native-ed25519';
 import type { SessionActivities } from '../src/shared/activity-contract';
 import type { MintResult } from '../src/shared/types';
 import { createSessionWorker } from '../src/worker';

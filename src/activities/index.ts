@@ -3,12 +3,12 @@
  * where signer references resolve) so tests and the worker wire them the same way.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { classifyLitError, TypedActivityError } from '../lit/error-classification';
+import type { LitClientPool } from '../lit/lit-client-pool';
+import { coalescingBlockSource, DEFAULT_NONCE_OPTIONS, type NonceOptions } from '../lit/nonce-source';
 import type { SessionActivities } from '../shared/activity-contract';
 import type { MintRequest, MintResult } from '../shared/types';
-import { classifyLitError, TypedActivityError } from './error-classification';
-import type { LitClientPool } from './lit-client-pool';
 import { mintSessionSigs } from './mint-session-sigs';
-import { coalescingBlockSource, DEFAULT_NONCE_OPTIONS, type NonceOptions } from './nonce-source';
 import type { SignerEnvironment } from './signer-reference';
 
 export interface MintOutcome {

@@ -10,6 +10,15 @@ import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { AuthSig, LitResourceAbilityRequest } from '@lit-protocol/types';
 import type { ethers } from 'ethers';
 import { computeAddress } from 'ethers/lib/utils';
+import { TypedActivityError } from '../lit/error-classification';
+import type { PooledClient } from '../lit/lit-client-pool';
+import {
+  fetchLatestBlock,
+  type LatestBlock,
+  type LatestBlockSource,
+  type NonceOptions,
+} from '../lit/nonce-source';
+import { markOwnAuthSig } from '../lit/own-auth-sig';
 import type {
   LitActionAuthSpec,
   MintRequest,
@@ -17,15 +26,6 @@ import type {
   ResourceAbility,
   SessionSigsMap,
 } from '../shared/types';
-import { TypedActivityError } from './error-classification';
-import type { PooledClient } from './lit-client-pool';
-import {
-  fetchLatestBlock,
-  type LatestBlock,
-  type LatestBlockSource,
-  type NonceOptions,
-} from './nonce-source';
-import { markOwnAuthSig } from './own-auth-sig';
 import { resolveSigner, type SignerEnvironment } from './signer-reference';
 
 /** Lit's auth method type for an Ethereum wallet signature. */

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import { ethers } from 'ethers';
+import { TypedActivityError } from '../lit/error-classification';
 import { keyFileProblem, MAX_KEY_FILE_BYTES } from '../shared/key-file-policy';
-import { TypedActivityError } from './error-classification';
 
 export type SignerSource = { kind: 'env'; name: string } | { kind: 'file'; path: string };
 

@@ -6,9 +6,9 @@
  */
 import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import { ethers } from 'ethers';
-import { disposeLitClient, trackStakingListeners } from '../activities/lit-client-lifecycle';
 import { litErrorCodeOf } from '../devnet';
 import { litNodeClientConfigFor } from '../lit/custom-network';
+import { disposeLitClient, trackStakingListeners } from '../lit/lit-client-lifecycle';
 import type { CustomNetworkConfig } from '../shared/network-config';
 import type { SessionStatus } from '../shared/types';
 

@@ -5,8 +5,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { DEFAULT_NONCE_OPTIONS } from '../activities/nonce-source';
 import { setupPayloadEncryption } from '../codec/data-converter';
+import { DEFAULT_NONCE_OPTIONS } from '../lit/nonce-source';
 import { startFleetCollector } from '../observability/fleet-collector';
 import { type OperatorEndpoint, startOperatorEndpoint } from '../observability/http-endpoint';
 import { createLogger, temporalLoggerFor } from '../observability/logger';

@@ -7,11 +7,11 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type MintOutcome } from '../activities';
-import { LitClientPool, type LitNetworkTarget } from '../activities/lit-client-pool';
-import { type Ed25519Backend, useNativeEd25519 } from '../activities/native-ed25519';
-import { resolveNetworkTarget } from '../activities/network-targets';
-import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from '../activities/nonce-source';
 import type { SignerEnvironment } from '../activities/signer-reference';
+import { LitClientPool, type LitNetworkTarget } from '../lit/lit-client-pool';
+import { type Ed25519Backend, useNativeEd25519 } from '../lit/native-ed25519';
+import { resolveNetworkTarget } from '../lit/network-targets';
+import { DEFAULT_NONCE_OPTIONS, type NonceOptions } from '../lit/nonce-source';
 import { createLogger, type Logger } from '../observability/logger';
 import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../shared/names';
 import type { NetworkConfig } from '../shared/network-config';
@@ -47,7 +47,7 @@ export interface SessionWorkerOptions {
   signerEnvironment?: SignerEnvironment;
   /**
    * `native` (default): node:crypto's Ed25519 for session keys, swapped into the SDK after a
-   * self-check (src/activities/native-ed25519.ts); `sdk`: the SDK's pure-JavaScript one.
+   * self-check (src/lit/native-ed25519.ts); `sdk`: the SDK's pure-JavaScript one.
    */
   ed25519?: Ed25519Backend;
   /** Spread of the rotation sent to a network's agents when its node set changes. */

@@ -5,7 +5,7 @@
  * each naming the variable and the fix. The list of variables is exported so the compose file can
  * be checked against it.
  */
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from '../activities/network-limits';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RPC_TIMEOUT_MS } from '../lit/network-limits';
 import { parseDuration } from '../shared/duration';
 import { DEFAULT_TASK_QUEUE } from '../shared/names';
 import {

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { LitClientPool, NodeSetChange } from '../activities/lit-client-pool';
 import { GRPC, grpcCode } from '../client/errors';
 import { type FleetRotationOptions, startFleetRotation } from '../client/fleet-rotation';
+import type { LitClientPool, NodeSetChange } from '../lit/lit-client-pool';
 import type { Logger } from '../observability/logger';
 
 /** Subscribes the worker's reactions to the pool's network events (without a client it only logs). */

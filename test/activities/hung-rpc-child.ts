@@ -5,9 +5,9 @@
  * It then returns without closing anything: the test checks that the process exits by itself,
  * i.e. that a failed connect leaves no socket, timer or poller behind.
  */
-import { classifyLitError } from '../../src/activities/error-classification';
-import { LitClientPool } from '../../src/activities/lit-client-pool';
-import { resolveNetworkTarget } from '../../src/activities/network-targets';
+import { classifyLitError } from '../../src/lit/error-classification';
+import { LitClientPool } from '../../src/lit/lit-client-pool';
+import { resolveNetworkTarget } from '../../src/lit/network-targets';
 
 const rpcUrl = process.argv[2];
 const networks = {

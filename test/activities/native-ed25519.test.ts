@@ -1,5 +1,5 @@
 /**
- * The native Ed25519 swap (src/activities/native-ed25519.ts): node:crypto must give the SDK's own
+ * The native Ed25519 swap (src/lit/native-ed25519.ts): node:crypto must give the SDK's own
  * bytes, a failed self-check must leave the SDK untouched, and after the swap the SDK's session
  * key calls go to node:crypto.
  */
@@ -16,7 +16,7 @@ import {
   sdkEd25519,
   useNativeEd25519,
   useSdkEd25519,
-} from '../../src/activities/native-ed25519';
+} from '../../src/lit/native-ed25519';
 
 after(() => useSdkEd25519());
 

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { classifyLitError, TypedActivityError } from '../../src/activities/error-classification';
-import { DEFAULT_NONCE_OPTIONS, fetchLatestBlock } from '../../src/activities/nonce-source';
+import { classifyLitError, TypedActivityError } from '../../src/lit/error-classification';
+import { DEFAULT_NONCE_OPTIONS, fetchLatestBlock } from '../../src/lit/nonce-source';
 import { until } from '../polling';
 import {
   type HungServer,

@@ -13,8 +13,8 @@
  */
 import fs from 'node:fs';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
-import { installResilientHandshake } from '../../src/activities/resilient-handshake';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
+import { installResilientHandshake } from '../../src/lit/resilient-handshake';
 import type { SessionSigsMap, SessionStatus } from '../../src/shared/types';
 import { decryptWith, encryptFor, newClient, type SessionSigs } from '../devnet/helpers';
 import type { ChaosEnv } from './harness';

@@ -12,11 +12,11 @@ import type { AccessControlConditions } from '@lit-protocol/types';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ethers } from 'ethers';
-import { disposeLitClient, trackStakingListeners } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { setupPayloadEncryption } from '../../src/codec/data-converter';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { litNodeClientConfigFor } from '../../src/lit/custom-network';
+import { disposeLitClient, trackStakingListeners } from '../../src/lit/lit-client-lifecycle';
 import type { AgentSpecInput } from '../../src/shared/agent-spec';
 import {
   LitAgentId,

@@ -11,8 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, startDevnet } from '../../src/devnet';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { connected, decryptWith, encryptFor, ethers, type SessionSigs } from '../devnet/helpers';
 import { type Schema, schemaViolations } from './harness/json-schema';
 import { loadExample } from './harness/load-example';

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { combineEcdsaShares } from '@lit-protocol/crypto';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { loadDevnetState, startDevnet } from '../../src/devnet';
 import { ecdsaShare } from '../../src/devnet/ecdsa-shares';
 import { PkpRegistry } from '../../src/devnet/pkp-registry';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { connected, eoaSessionSigs, ethers, PKP_SIGNING } from './helpers';
 
 const registry = new PkpRegistry();

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, startDevnet } from '../../src/devnet';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { connected, eoaSessionSigs, ethers, pkpSessionSigs } from './helpers';
 
 const RUNS = 10;

@@ -14,8 +14,8 @@ import { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { AccessControlConditions } from '@lit-protocol/types';
 import { ed25519 } from '@noble/curves/ed25519';
 import { ethers } from 'ethers';
-import { trackStakingListeners } from '../../src/activities/lit-client-lifecycle';
 import { type CustomNetworkConfig, litNodeClientConfigFor } from '../../src/lit/custom-network';
+import { trackStakingListeners } from '../../src/lit/lit-client-lifecycle';
 
 export type SessionSigs = Record<
   string,

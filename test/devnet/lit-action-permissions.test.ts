@@ -10,10 +10,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LitActionResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import { ipfsCidOf } from '../../src/devnet/lit-action-runner';
 import { parseDevnetState } from '../../src/devnet/state-file';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { connected, eoaSessionSigs, ethers, type ResourceAbilityRequests } from './helpers';
 
 const ACTION = 'Lit.Actions.setResponse({ response: "true" });';

@@ -13,10 +13,10 @@ import { LitActionResource, LitPKPResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import { ipfsCidOf } from '../../src/devnet/lit-action-runner';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,
   eoaSessionSigs,

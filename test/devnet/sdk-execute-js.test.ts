@@ -11,10 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { LitActionResource, LitPKPResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import { DEFAULT_LIT_ACTION_TIMEOUT_MS } from '../../src/devnet/node-server';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,
   encryptFor,

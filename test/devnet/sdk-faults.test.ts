@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   decryptWith,
   encryptFor,

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,
   decryptWith,

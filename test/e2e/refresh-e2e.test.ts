@@ -16,12 +16,12 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
-import { disposeLitClient } from '../../src/activities/lit-client-lifecycle';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { METADATA_KEY_ID } from '../../src/codec/aes-gcm-codec';
 import { buildDataConverter } from '../../src/codec/data-converter';
 import { parseCodecKeys } from '../../src/codec/keys';
 import { type Devnet, startDevnet } from '../../src/devnet';
+import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { workflowIdFor } from '../../src/shared/names';
 import type { SessionStatus } from '../../src/shared/types';
 import { createSessionWorker, type SessionWorker } from '../../src/worker';

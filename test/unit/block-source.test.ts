@@ -5,7 +5,7 @@ import {
   DEFAULT_NONCE_OPTIONS,
   type LatestBlock,
   type LatestBlockSource,
-} from '../../src/activities/nonce-source';
+} from '../../src/lit/nonce-source';
 
 /** A block indexer whose answers the test releases by hand; it records every request. */
 function manualIndexer() {

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  classifyLitError,
-  shortMessage,
-  TypedActivityError,
-} from '../../src/activities/error-classification';
+import { classifyLitError, shortMessage, TypedActivityError } from '../../src/lit/error-classification';
 
 function nodeError(errorCode: string): Error {
   // The SDK's NodeError: VError with info.errorCode and the node's body as cause.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkLatestBlock } from '../../src/activities/nonce-source';
+import { checkLatestBlock } from '../../src/lit/nonce-source';
 
 const hash = `0x${'ab'.repeat(32)}`;
 const now = 1_700_000_000_000;

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import {
-  isOwnFreshAuthSig,
-  markOwnAuthSig,
-  skipRecheckOfOwnAuthSigs,
-} from '../../src/activities/own-auth-sig';
+import { isOwnFreshAuthSig, markOwnAuthSig, skipRecheckOfOwnAuthSigs } from '../../src/lit/own-auth-sig';
 
 const URI = 'lit:session:abc';
 

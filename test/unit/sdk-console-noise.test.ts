@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isExpectedSdkNoise } from '../../src/activities/sdk-console-noise';
+import { isExpectedSdkNoise } from '../../src/lit/sdk-console-noise';
 
 test('only the SDK storage-provider chatter is treated as noise', () => {
   assert.ok(isExpectedSdkNoise(['Storage key "lit-wallet-sig" is missing. Not a problem. Continue...']));

@@ -14,8 +14,8 @@
  *   devnet's chain RPC.
  */
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { disposeLitClient } from '../../../src/activities/lit-client-lifecycle';
 import type { Devnet, PkpInfo } from '../../../src/devnet';
+import { disposeLitClient } from '../../../src/lit/lit-client-lifecycle';
 
 let devnet: Devnet | undefined;
 const clients = new Set<LitNodeClientNodeJs>();

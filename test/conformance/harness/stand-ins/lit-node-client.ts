@@ -6,8 +6,8 @@
  */
 import { LitNodeClient as StockLitNodeClient } from '@lit-protocol/lit-node-client';
 import type { LitNodeClientConfig } from '@lit-protocol/types';
-import { trackStakingListeners } from '../../../../src/activities/lit-client-lifecycle';
 import { litNodeClientConfigFor } from '../../../../src/devnet';
+import { trackStakingListeners } from '../../../../src/lit/lit-client-lifecycle';
 import { currentDevnet, recordClient } from '../network';
 
 export class LitNodeClient extends StockLitNodeClient {
