@@ -5,14 +5,15 @@
  * going away. The raw gRPC call bypasses the data converter, so the signal input is encoded with
  * the client's own converter (encryption included).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import { rotateSignal } from '../shared/messages';
-import { WORKFLOW_TYPE } from '../shared/names';
 import type { RotateRequest, SessionState } from '../shared/types';
 import { OperationTimeoutError } from './errors';
+import { agentsQuery } from './visibility';
 
 export interface FleetRotationOptions {
   /** Visibility query selecting agents, e.g. `LitNetwork = "datil"`; all running agents when omitted. */
@@ -39,12 +40,6 @@ export interface FleetRotationProgress {
   closeTime?: Date;
 }
 
-/** Pure: the visibility query the batch runs (always restricted to running refresh workflows). */
-export function fleetQuery(query?: string): string {
-  const base = `WorkflowType = "${WORKFLOW_TYPE}" AND ExecutionStatus = "Running"`;
-  return query?.trim() ? `${base} AND (${query.trim()})` : base;
-}
-
 export async function startFleetRotation(client: Client, opts: FleetRotationOptions = {}): Promise<string> {
   const jobId = opts.jobId ?? `rotate-${randomUUID()}`;
   const input: RotateRequest = { reason: opts.reason ?? 'fleet rotation' };
@@ -55,7 +50,7 @@ export async function startFleetRotation(client: Client, opts: FleetRotationOpti
     namespace: client.options.namespace,
     jobId,
     reason: input.reason,
-    visibilityQuery: fleetQuery(opts.query),
+    visibilityQuery: agentsQuery({ query: opts.query }),
     ...(opts.rps ? { maxOperationsPerSecond: opts.rps } : {}),
     signalOperation: {
       signal: rotateSignal.name,

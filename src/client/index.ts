@@ -17,7 +17,6 @@ export {
   type FleetRotationOptions,
   type FleetRotationProgress,
   type FleetRotationResult,
-  fleetQuery,
   startFleetRotation,
   type WaitForFleetRotationOptions,
   waitForFleetRotation,
@@ -25,7 +24,6 @@ export {
 export {
   type AgentStatus,
   type AgentSummary,
-  agentsQuery,
   type BulkStartItem,
   createKeeperClient,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -64,3 +62,4 @@ export {
   validFor,
 } from './session-sigs-source';
 export { validateAgentSpec, validateAgentSpecs } from './validate';
+export { agentsQuery, type PublishedSession, publishedSession, statusFromPublished } from './visibility';

@@ -34,17 +34,12 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import { temporal } from '@temporalio/proto';
 import { setupPayloadEncryption } from '../codec/data-converter';
 import { type AgentSpecInput, sameSpec } from '../shared/agent-spec';
+import { canonicalJson } from '../shared/canonical-json';
 import { formatDuration, parseDuration } from '../shared/duration';
 import { currentSessionSigsQuery, rotateNowUpdate, rotateSignal, stopSignal } from '../shared/messages';
 import { agentIdFromWorkflowId, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor } from '../shared/names';
 import { loadNetworkConfig, type NetworkConfig } from '../shared/network-config';
-import {
-  LitAgentId,
-  LitNetwork,
-  LitSessionExpiresAt,
-  LitSessionGeneration,
-  LitSessionState,
-} from '../shared/search-attributes';
+import { LitAgentId, LitNetwork, LitSessionGeneration, LitSessionState } from '../shared/search-attributes';
 import type {
   AgentSpec,
   RotateRequest,
@@ -76,7 +71,6 @@ import {
   describeFleetRotation,
   type FleetRotationProgress,
   type FleetRotationResult,
-  fleetQuery,
   startFleetRotation,
   type WaitForFleetRotationOptions,
   waitForFleetRotation,
@@ -88,6 +82,7 @@ import {
   type SessionSigsSourceOptions,
 } from './session-sigs-source';
 import { validateAgentSpec, validateAgentSpecs } from './validate';
+import { agentsQuery, publishedSession, statusFromPublished } from './visibility';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
@@ -213,14 +208,6 @@ export interface FleetRotationStart {
   matched: number;
 }
 
-/** Pure: the visibility query for listing agents. */
-export function agentsQuery(opts: { query?: string; includeClosed?: boolean } = {}): string {
-  let q = `WorkflowType = "${WORKFLOW_TYPE}"`;
-  if (!opts.includeClosed) q += ' AND ExecutionStatus = "Running"';
-  const user = opts.query?.trim();
-  return user ? `${q} AND (${user})` : q;
-}
-
 /** Pure: a duration option (ms or "90s") in ms; `undefined` stays undefined. */
 export function durationMs(value: number | string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -234,19 +221,7 @@ export function durationMs(value: number | string | undefined, what: string): nu
 /** Pure: the top-level spec fields whose values differ. */
 export function specDifferences(a: AgentSpec, b: AgentSpec): string[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return keys.filter((k) => canonical((a as any)[k]) !== canonical((b as any)[k]));
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as any)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'undefined';
+  return keys.filter((k) => canonicalJson((a as any)[k]) !== canonicalJson((b as any)[k]));
 }
 
 function statusName(code: number | null | undefined): string {
@@ -524,17 +499,8 @@ export class SessionKeeperClient {
     }
     return this.guard({ agentId }, async () => {
       const d = await this.temporal.workflow.getHandle(workflowIdFor(agentId)).describe();
-      const sa = d.typedSearchAttributes;
       return {
-        agentId,
-        network: sa.get(LitNetwork) ?? '',
-        state: (sa.get(LitSessionState) as SessionState | undefined) ?? 'pending',
-        generation: sa.get(LitSessionGeneration) ?? 0,
-        sessionSigs: null,
-        issuedAt: null,
-        expiresAt: sa.get(LitSessionExpiresAt)?.toISOString() ?? null,
-        refreshAt: null,
-        nodeUrls: [],
+        ...statusFromPublished(agentId, publishedSession(d.typedSearchAttributes)),
         workflowStatus: d.status.name,
         running: false,
       };
@@ -615,10 +581,7 @@ export class SessionKeeperClient {
           agentId: sa.get(LitAgentId) ?? agentIdFromWorkflowId(wf.workflowId) ?? wf.workflowId,
           workflowId: wf.workflowId,
           runId: wf.runId,
-          network: sa.get(LitNetwork) ?? null,
-          state: (sa.get(LitSessionState) as SessionState | undefined) ?? null,
-          generation: sa.get(LitSessionGeneration) ?? null,
-          expiresAt: sa.get(LitSessionExpiresAt)?.toISOString() ?? null,
+          ...publishedSession(sa),
           status: wf.status.name,
           startTime: wf.startTime.toISOString(),
         });
@@ -645,7 +608,7 @@ export class SessionKeeperClient {
       throw new SessionKeeperError(`rps ${opts.rps} must be a positive number of signals per second`);
     }
     return this.guard({ query: opts.query ?? '' }, async () => {
-      const matched = (await this.temporal.workflow.count(fleetQuery(opts.query))).count;
+      const matched = (await this.temporal.workflow.count(agentsQuery({ query: opts.query }))).count;
       try {
         const jobId = await startFleetRotation(this.temporal, {
           query: opts.query,

@@ -2,8 +2,9 @@
  * Spec validation as `startAgent` does it, without a Temporal connection: the CLI checks flags
  * before connecting, so a bad spec fails fast and starts nothing even when Temporal is down.
  */
-import { AgentSpecError, type AgentSpecInput, parseAgentSpec } from '../shared/agent-spec';
+import { AgentSpecError, type AgentSpecInput, BUILT_IN_NETWORKS, parseAgentSpec } from '../shared/agent-spec';
 import { knownNetworkNames, loadNetworkConfig, type NetworkConfig } from '../shared/network-config';
+import { checkedSpec } from '../shared/spec-check';
 import type { AgentSpec } from '../shared/types';
 
 /**
@@ -16,7 +17,13 @@ export function validateAgentSpec(
   opts: { env?: NodeJS.ProcessEnv; networks?: NetworkConfig } = {},
 ): AgentSpec {
   const networks = opts.networks ?? loadNetworkConfig(opts.env ?? process.env);
-  return parseAgentSpec(input, { knownNetworks: knownNetworkNames(networks) });
+  const knownNetworks = knownNetworkNames(networks);
+  // A spec this edge already parsed (the CLI validates before it connects, then starts) is taken
+  // as it is once it passes the normalised check: one parse per spec, not one per hop.
+  const checked = checkedSpec(input);
+  if (checked.spec && [...BUILT_IN_NETWORKS, ...knownNetworks].includes(checked.spec.network))
+    return checked.spec;
+  return parseAgentSpec(input, { knownNetworks });
 }
 
 /**

@@ -40,10 +40,11 @@ export const TRANSIENT_ERROR_TYPES = [
   'NodeIatOutsideGracePeriod',
   'StaleBlockhash',
   'NodeTimeout',
-  // A Lit Action that decides a PKP's session threw or ran out of time: its inputs (an RPC, a
-  // condition) may answer next time; an action that answers "no" is NodeAuthFailed, permanent.
+  // A Lit Action that decides a PKP's session threw or ran out of time or memory: its inputs (an
+  // RPC, a condition) may answer next time; an action that answers "no" is NodeAuthFailed, permanent.
   'NodeJsExecutionError',
   'NodeJsTimeoutError',
+  'NodeJsMemoryLimitError',
   'NetworkError',
   'Unknown',
 ] as const;

@@ -4,10 +4,12 @@
  * plain JS). One call reports every bad field at once, each with the fix.
  */
 import { z } from 'zod';
+import { canonicalJson } from './canonical-json';
 import { formatDuration, parseDuration } from './duration';
 import {
   isKeyShaped,
   jsonLength,
+  jsParamsIssues,
   keyShapedStrings,
   labelIssues,
   MAX_JS_PARAMS_JSON_CHARS,
@@ -26,6 +28,7 @@ import {
   DEFAULT_RESOURCE_ABILITY_REQUESTS,
   DEFAULT_SESSION_TTL_MS,
   IPFS_CID_V0,
+  KEY_SHAPE_EXEMPT_FIELDS,
   MAX_LIT_ACTION_CODE_CHARS,
   MAX_SESSION_TTL_MS,
   MIN_SESSION_TTL_MS,
@@ -101,70 +104,6 @@ const signerRef = z
     message:
       'must be a key reference: env:NAME (an environment variable of the worker) or file:/absolute/path',
   });
-
-/**
- * Pure: the problems of `jsParams` — not a JSON object, holding a value JSON cannot carry, or a
- * string that looks like a private key (jsParams are stored in workflow history: not secret).
- */
-export function jsParamsIssues(value: unknown): { path: (string | number)[]; message: string }[] {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    return [
-      {
-        path: [],
-        message: 'must be a JSON object of the parameters the action reads, e.g. {"minBalance": 1}',
-      },
-    ];
-  }
-  // Depth and size first: the walk below recurses, and history should not carry data.
-  const depth = nestingDepth(value, MAX_SPEC_DEPTH);
-  if (depth > MAX_SPEC_DEPTH) {
-    return [
-      {
-        path: [],
-        message: `nests deeper than ${MAX_SPEC_DEPTH} levels; pass flat parameters (or pin data to IPFS and pass its CID)`,
-      },
-    ];
-  }
-  const chars = jsonLength(value);
-  if (chars !== undefined && chars > MAX_JS_PARAMS_JSON_CHARS) {
-    return [
-      {
-        path: [],
-        message: `is ${chars} characters of JSON, more than ${MAX_JS_PARAMS_JSON_CHARS}; jsParams are sent with every mint and kept in workflow history: pass parameters, and fetch data inside the action`,
-      },
-    ];
-  }
-  const issues: { path: (string | number)[]; message: string }[] = [];
-  const walk = (v: unknown, path: (string | number)[]) => {
-    if (typeof v === 'string') {
-      if (isKeyShaped(v)) {
-        issues.push({
-          path,
-          message:
-            'looks like a private key; jsParams are not secret (they are stored in workflow history), never put a key in them',
-        });
-      }
-    } else if (Array.isArray(v)) {
-      for (const [i, item] of v.entries()) walk(item, [...path, i]);
-    } else if (v && typeof v === 'object') {
-      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
-        issues.push({
-          path,
-          message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
-        });
-        return;
-      }
-      for (const [k, item] of Object.entries(v)) walk(item, [...path, k]);
-    } else if (!(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
-      issues.push({
-        path,
-        message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
-      });
-    }
-  };
-  walk(value, []);
-  return issues;
-}
 
 const litAction = z
   .object({
@@ -323,9 +262,10 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
   const raw = (normalisedInput ?? {}) as Record<string, any>;
   // Key-shaped text anywhere (a label, the agent id, a reference, the action's code) would land
   // in history, logs and search attributes: refused wherever it sits, unless a field's own check
-  // already said so. The PKP public key has its own format (and is public).
+  // already said so. Exempt: fields with a format of their own that holds public 32-byte values
+  // (the PKP public key; resources such as lit-pkp://<token id> or lit-accesscontrolcondition://<hash>).
   const reported = new Set(issues.map((i) => i.field));
-  for (const path of keyShapedStrings(raw, ['pkpPublicKey'])) {
+  for (const path of keyShapedStrings(raw, KEY_SHAPE_EXEMPT_FIELDS)) {
     const field = path.join('.') || '(spec)';
     if ([...reported].some((f) => field === f || field.startsWith(`${f}.`))) continue;
     issues.push({
@@ -515,16 +455,4 @@ function durationOf(v: unknown): number | undefined {
 /** True when two normalised specs describe the same agent configuration. */
 export function sameSpec(a: AgentSpec, b: AgentSpec): boolean {
   return canonicalJson(a) === canonicalJson(b);
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as any)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as any)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }

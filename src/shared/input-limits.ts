@@ -119,3 +119,67 @@ export function labelIssues(labels: Record<string, string>): PathIssue[] {
   }
   return issues;
 }
+
+/**
+ * Pure: the problems of `jsParams` — not a JSON object, holding a value JSON cannot carry, or a
+ * string that looks like a private key (jsParams are stored in workflow history: not secret).
+ */
+export function jsParamsIssues(value: unknown): { path: (string | number)[]; message: string }[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return [
+      {
+        path: [],
+        message: 'must be a JSON object of the parameters the action reads, e.g. {"minBalance": 1}',
+      },
+    ];
+  }
+  // Depth and size first: the walk below recurses, and history should not carry data.
+  const depth = nestingDepth(value, MAX_SPEC_DEPTH);
+  if (depth > MAX_SPEC_DEPTH) {
+    return [
+      {
+        path: [],
+        message: `nests deeper than ${MAX_SPEC_DEPTH} levels; pass flat parameters (or pin data to IPFS and pass its CID)`,
+      },
+    ];
+  }
+  const chars = jsonLength(value);
+  if (chars !== undefined && chars > MAX_JS_PARAMS_JSON_CHARS) {
+    return [
+      {
+        path: [],
+        message: `is ${chars} characters of JSON, more than ${MAX_JS_PARAMS_JSON_CHARS}; jsParams are sent with every mint and kept in workflow history: pass parameters, and fetch data inside the action`,
+      },
+    ];
+  }
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const walk = (v: unknown, path: (string | number)[]) => {
+    if (typeof v === 'string') {
+      if (isKeyShaped(v)) {
+        issues.push({
+          path,
+          message:
+            'looks like a private key; jsParams are not secret (they are stored in workflow history), never put a key in them',
+        });
+      }
+    } else if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) walk(item, [...path, i]);
+    } else if (v && typeof v === 'object') {
+      if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+        issues.push({
+          path,
+          message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
+        });
+        return;
+      }
+      for (const [k, item] of Object.entries(v)) walk(item, [...path, k]);
+    } else if (!(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      issues.push({
+        path,
+        message: 'must be plain JSON (objects, arrays, strings, numbers, booleans, null)',
+      });
+    }
+  };
+  walk(value, []);
+  return issues;
+}

@@ -5,11 +5,21 @@
  * refuses anything else (a hand-made start through the Temporal CLI with a bad spec fails at
  * once). Pure; returns every problem, named by the normalised field.
  */
-import { isKeyShaped } from './input-limits';
+import {
+  isKeyShaped,
+  jsonLength,
+  jsParamsIssues,
+  keyShapedStrings,
+  labelIssues,
+  MAX_SPEC_DEPTH,
+  MAX_SPEC_JSON_CHARS,
+  nestingDepth,
+} from './input-limits';
 import {
   ABILITIES_BY_PREFIX,
   AGENT_ID,
   IPFS_CID_V0,
+  KEY_SHAPE_EXEMPT_FIELDS,
   MAX_LIT_ACTION_CODE_CHARS,
   MAX_SESSION_TTL_MS,
   MIN_SESSION_TTL_MS,
@@ -49,9 +59,16 @@ const isPositiveMs = (v: unknown): v is number => typeof v === 'number' && Numbe
 /** Pure: the problems of a normalised spec; empty when the workflow may run it. */
 export function normalisedSpecIssues(value: unknown): SpecIssue[] {
   if (!isObject(value)) return [{ field: '(spec)', message: 'must be a normalised agent spec object' }];
+  // The edge's limits hold here too (a hand-made start is checked as strictly), shape first.
+  const depthLimit = MAX_SPEC_DEPTH + 4;
+  const size = jsonLength(value);
+  if (nestingDepth(value, depthLimit) > depthLimit || size === undefined || size > MAX_SPEC_JSON_CHARS)
+    return [{ field: '(spec)', message: 'is too large or too deeply nested for an agent spec' }];
   const s = value;
   const issues: SpecIssue[] = [];
   const bad = (field: string, message: string) => issues.push({ field, message });
+  for (const path of keyShapedStrings(s, [...KEY_SHAPE_EXEMPT_FIELDS, 'signer']))
+    bad(path.join('.') || '(spec)', 'holds text shaped like a private key');
 
   const unknown = Object.keys(s).filter((k) => !SPEC_FIELDS.has(k));
   if (unknown.length)
@@ -75,7 +92,9 @@ export function normalisedSpecIssues(value: unknown): SpecIssue[] {
       const hasId = isString(a.ipfsId) && IPFS_CID_V0.test(a.ipfsId);
       if ((a.code !== undefined) === (a.ipfsId !== undefined) || !(hasCode || hasId))
         bad('litAction', 'must hold exactly one of code (the source) or ipfsId (its CID)');
-      if (a.jsParams !== undefined && !isObject(a.jsParams)) bad('litAction.jsParams', 'must be an object');
+      if (a.jsParams !== undefined)
+        for (const i of jsParamsIssues(a.jsParams))
+          bad(['litAction.jsParams', ...i.path].join('.'), i.message);
     }
   }
   if (s.signer === undefined && !(s.mode === 'pkp' && s.litAction !== undefined))
@@ -124,8 +143,13 @@ export function normalisedSpecIssues(value: unknown): SpecIssue[] {
     )
       bad('capacityDelegation.capacityTokenId', 'must be a decimal token id');
   }
-  if (s.labels !== undefined && !(isObject(s.labels) && Object.values(s.labels).every(isString)))
-    bad('labels', 'must map names to strings');
+  if (s.labels !== undefined) {
+    if (!(isObject(s.labels) && Object.values(s.labels).every(isString)))
+      bad('labels', 'must map names to strings');
+    else
+      for (const i of labelIssues(s.labels as Record<string, string>))
+        bad(['labels', ...i.path].join('.'), i.message);
+  }
   return issues;
 }
 

@@ -50,3 +50,10 @@ export const PKP_PUBLIC_KEY = /^(0x)?04[0-9a-fA-F]{128}$/;
 export const IPFS_CID_V0 = /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/;
 /** Lit Action code beyond this is refused: it goes into every workflow history and every mint request. */
 export const MAX_LIT_ACTION_CODE_CHARS = 256 * 1024;
+
+/**
+ * Spec fields whose own format holds public 32-byte values that look like keys: the PKP public
+ * key, and resources naming a PKP token id or a condition hash (lit-pkp://<64 hex>). The
+ * key-shape check of the rest of the spec skips them.
+ */
+export const KEY_SHAPE_EXEMPT_FIELDS: readonly string[] = ['pkpPublicKey', 'resourceAbilityRequests'];

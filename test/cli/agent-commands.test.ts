@@ -254,7 +254,7 @@ describe('agent, rotate and setup commands', () => {
       [
         'a private key instead of a reference',
         ['agent', 'start', ok.agentId, ...good, '--signer', ok.wallet.privateKey],
-        /--signer: looks like a private key; pass a reference instead/,
+        /--signer: looks like a private key \(it holds 64 hex digits\); pass a reference instead/,
       ],
       [
         'TTL over 30 days',

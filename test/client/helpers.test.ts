@@ -11,10 +11,11 @@ import {
   TemporalUnreachableError,
   translateTemporalError,
 } from '../../src/client/errors';
-import { fleetQuery, fleetRotationSeconds } from '../../src/client/fleet-rotation';
-import { agentsQuery, durationMs, specDifferences } from '../../src/client/keeper-client';
+import { fleetRotationSeconds } from '../../src/client/fleet-rotation';
+import { durationMs, specDifferences } from '../../src/client/keeper-client';
 import { planSearchAttributes } from '../../src/client/search-attributes-setup';
 import { validateAgentSpec, validateAgentSpecs } from '../../src/client/validate';
+import { agentsQuery } from '../../src/client/visibility';
 import { AgentSpecError, parseAgentSpec } from '../../src/shared/agent-spec';
 
 const grpcError = (code: number, details: string) =>
@@ -104,9 +105,9 @@ describe('queries', () => {
       'WorkflowType = "sessionRefreshWorkflow" AND (LitNetwork = "devnet" OR LitNetwork = "datil")',
     );
   });
-  test('fleetQuery parenthesises the selection so OR cannot escape it', () => {
+  test('the fleet rotation selection is parenthesised so OR cannot escape it', () => {
     assert.equal(
-      fleetQuery('LitNetwork = "a" OR LitNetwork = "b"'),
+      agentsQuery({ query: 'LitNetwork = "a" OR LitNetwork = "b"' }),
       'WorkflowType = "sessionRefreshWorkflow" AND ExecutionStatus = "Running" AND (LitNetwork = "a" OR LitNetwork = "b")',
     );
   });
@@ -228,7 +229,7 @@ describe('startFleetRotation request', () => {
     const [req] = requests;
     assert.equal(req.namespace, 'ns1');
     assert.equal(req.maxOperationsPerSecond, 25);
-    assert.equal(req.visibilityQuery, fleetQuery('LitNetwork = "devnet"'));
+    assert.equal(req.visibilityQuery, agentsQuery({ query: 'LitNetwork = "devnet"' }));
     assert.equal(req.signalOperation.signal, 'rotate');
     assert.equal(req.signalOperation.identity, 'me');
     assert.deepEqual(

@@ -23,6 +23,12 @@ const cases: [string, unknown, string, boolean][] = [
   ],
   ['a Lit Action that threw is retried', nodeError('NodeJsExecutionError'), 'NodeJsExecutionError', true],
   ['a Lit Action that timed out is retried', nodeError('NodeJsTimeoutError'), 'NodeJsTimeoutError', true],
+  [
+    'a Lit Action out of memory is retried',
+    nodeError('NodeJsMemoryLimitError'),
+    'NodeJsMemoryLimitError',
+    true,
+  ],
   ['NodeSystemFault is transient', nodeError('NodeSystemFault'), 'NodeSystemFault', true],
   [
     'NodeConcurrencyOverload is transient',

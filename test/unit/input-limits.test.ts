@@ -159,6 +159,21 @@ describe('parseAgentSpec refuses, naming the field and the fix', () => {
     });
   }
 
+  test('public 32-byte values in their own fields pass: a PKP token id as resource, a condition hash', () => {
+    const tokenId = `0x${'ef'.repeat(32)}`;
+    const spec = parseAgentSpec({
+      ...base,
+      resourceAbilityRequests: [
+        { resource: `lit-pkp://${tokenId.slice(2)}`, ability: 'pkp-signing' },
+        {
+          resource: `lit-accesscontrolcondition://${'12'.repeat(32)}`,
+          ability: 'access-control-condition-decryption',
+        },
+      ],
+    });
+    assert.equal(spec.resourceAbilityRequests.length, 2);
+  });
+
   test('durations with units, numbers as milliseconds, and a PKP key still pass', () => {
     const spec = parseAgentSpec({
       ...actionAgent,

@@ -28,6 +28,13 @@ describe('every spec the parser produces passes the check unchanged', () => {
         labels: { team: 'payments' },
       },
     ],
+    [
+      'a PKP token id as resource',
+      {
+        ...eoa,
+        resourceAbilityRequests: [{ resource: `lit-pkp://${'ef'.repeat(32)}`, ability: 'pkp-signing' }],
+      },
+    ],
     ['pkp by wallet, key without 0x', { ...eoa, mode: 'pkp', pkpPublicKey: PKP.slice(2) }],
     [
       'pkp by inline action',

@@ -4,15 +4,10 @@
  */
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import type {
-  AgentStatus,
-  AgentSummary,
-  BulkStartItem,
-  SessionKeeperClient,
-  StartAgentResult,
-} from '../../client';
+import type { AgentStatus, BulkStartItem, SessionKeeperClient, StartAgentResult } from '../../client';
 import { describeReferenceProblem, unresolvedReferences } from '../../client/signer-preflight';
 import { validateAgentSpec, validateAgentSpecs } from '../../client/validate';
+import { statusFromPublished } from '../../client/visibility';
 import { AgentSpecError, MAX_LIT_ACTION_CODE_CHARS } from '../../shared/agent-spec';
 import type { AgentSpec, ResourceAbility, SessionStatus } from '../../shared/types';
 import { isLocalAddress } from '../../temporal/connection-config';
@@ -286,18 +281,6 @@ async function fleetStatuses(keeper: SessionKeeperClient, query: string | undefi
   const agents = await keeper.listAgents({ query });
   const out: (SessionStatus & { workflowStatus?: string })[] = new Array(agents.length);
   let next = 0;
-  const fromSummary = (a: AgentSummary): SessionStatus & { workflowStatus?: string } => ({
-    agentId: a.agentId,
-    network: a.network ?? '',
-    state: a.state ?? 'pending',
-    generation: a.generation ?? 0,
-    sessionSigs: null,
-    issuedAt: null,
-    expiresAt: a.expiresAt,
-    refreshAt: null,
-    nodeUrls: [],
-    workflowStatus: a.status,
-  });
   await Promise.all(
     Array.from({ length: Math.min(16, agents.length) }, async () => {
       while (next < agents.length) {
@@ -305,7 +288,7 @@ async function fleetStatuses(keeper: SessionKeeperClient, query: string | undefi
         try {
           out[i] = { ...(await keeper.querySessionStatus(agents[i].agentId)), workflowStatus: 'RUNNING' };
         } catch {
-          out[i] = fromSummary(agents[i]);
+          out[i] = { ...statusFromPublished(agents[i].agentId, agents[i]), workflowStatus: agents[i].status };
         }
       }
     }),
