@@ -12,7 +12,6 @@ import {
   jsParamsIssues,
   keyShapedStrings,
   labelIssues,
-  MAX_JS_PARAMS_JSON_CHARS,
   MAX_RESOURCE_ABILITY_REQUESTS,
   MAX_SPEC_DEPTH,
   MAX_SPEC_JSON_CHARS,

@@ -126,20 +126,10 @@ export interface RotateRequest {
 }
 
 /** Input of the mint activity: the spec minus anything the activity does not need. No secrets. */
-export interface MintRequest {
-  agentId: string;
-  network: string;
-  mode: AgentMode;
-  /** Absent only for a Lit-Action-authorised PKP without a controller. */
-  signer?: string;
-  pkpPublicKey?: string;
-  litAction?: LitActionAuthSpec;
-  resourceAbilityRequests: ResourceAbility[];
-  sessionTtlMs: number;
-  capacityDelegation?: CapacityDelegationSpec;
+export type MintRequest = Omit<AgentSpec, 'refresh' | 'labels'> & {
   /** Which generation this mint will become; for logs and metrics. */
   generation: number;
-}
+};
 
 /** Output of the mint activity. */
 export interface MintResult {

@@ -271,19 +271,9 @@ export class AgentSession {
     this.attemptSeq++;
     this.attemptsThisRun++;
     if (this.state === 'fresh') this.state = 'refreshing';
-    const s = this.spec;
-    return {
-      agentId: s.agentId,
-      network: s.network,
-      mode: s.mode,
-      ...(s.signer ? { signer: s.signer } : {}),
-      ...(s.pkpPublicKey ? { pkpPublicKey: s.pkpPublicKey } : {}),
-      ...(s.litAction ? { litAction: s.litAction } : {}),
-      resourceAbilityRequests: s.resourceAbilityRequests,
-      sessionTtlMs: s.sessionTtlMs,
-      ...(s.capacityDelegation ? { capacityDelegation: s.capacityDelegation } : {}),
-      generation: this.generation + 1,
-    };
+    // What the mint needs is the spec minus the workflow's own concerns (when to refresh, labels).
+    const { refresh: _refresh, labels: _labels, ...mint } = this.spec;
+    return { ...mint, generation: this.generation + 1 };
   }
 
   succeeded(result: MintResult): void {
