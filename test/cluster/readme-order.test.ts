@@ -12,11 +12,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { freePort } from '../../src/temporal/dev-server';
+import { freePortRange } from '../ports';
 
 const REPO = path.resolve(__dirname, '..', '..');
 /** The demo's data folder in this checkout (the README's `npm start` keeps its state there). */
@@ -98,30 +98,6 @@ function startDemo(args: string[]) {
       probe();
     });
   return { child, events, exited, until };
-}
-
-/** The first of `count` consecutive free loopback ports (the demo's devnet takes six from one). */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const servers: ReturnType<typeof createServer>[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const s = createServer();
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(base + i, '127.0.0.1', () => resolve());
-        });
-        servers.push(s);
-      }
-      return base;
-    } catch {
-      // taken: another range
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    }
-  }
-  throw new Error('no free port range');
 }
 
 let demoPorts: { temporal: number; devnet: number } | undefined;

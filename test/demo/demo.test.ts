@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../src/temporal/dev-server';
+import { freePortRange } from '../ports';
 
 const REPO = join(__dirname, '..', '..');
 
@@ -139,29 +139,6 @@ function startDemo(launcher: keyof typeof LAUNCHERS, args: string[]): DemoRun {
       });
     },
   };
-}
-
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const servers: ReturnType<typeof createServer>[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const s = createServer();
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(base + i, '127.0.0.1', () => resolve());
-        });
-        servers.push(s);
-      }
-      return base;
-    } catch {
-      // taken; try another range
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    }
-  }
-  throw new Error('no free port range found');
 }
 
 function isAlive(pid: number): boolean {

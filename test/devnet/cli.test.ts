@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
+import { freePortRange } from '../ports';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'session-keeper.js');
 const children: ChildProcess[] = [];
@@ -45,29 +45,6 @@ function run(args: string[]): Run {
   // Runs that are expected to fail never read the line.
   firstLine.catch(() => {});
   return { child, firstLine, stdout: () => out, stderr: () => err, exited };
-}
-
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const servers = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const s = createServer();
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(base + i, '127.0.0.1', () => resolve());
-        });
-        servers.push(s);
-      }
-      return base;
-    } catch {
-      // taken; try another range
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    }
-  }
-  throw new Error('no free port range found');
 }
 
 test('devnet --help lists its options', async () => {
