@@ -289,7 +289,11 @@ describe('agent, rotate and setup commands', () => {
       [
         'unreachable server',
         ['agent', 'start', ok.agentId, ...good, '--address', `127.0.0.1:${port}`, '--connect-timeout', '1s'],
-        new RegExp(`cannot reach Temporal at 127\\.0\\.0\\.1:${port} .*--address / TEMPORAL_ADDRESS`),
+        // Given up at the --connect-timeout deadline (said by the message, not timed here: a timing
+        // assertion fails on a loaded machine for reasons that are not the CLI's).
+        new RegExp(
+          `cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(Failed to connect before the deadline\\).*--address / TEMPORAL_ADDRESS`,
+        ),
       ],
       [
         'malformed query: list',
@@ -329,7 +333,6 @@ describe('agent, rotate and setup commands', () => {
         h.childEnv,
       );
       assertOneLineFailure(r, cause, what);
-      if (what === 'unreachable server') assert.ok(r.ms < 8_000, `failed fast: ${r.ms} ms`);
     }
     assert.equal(await workflowCount(), workflowsBefore, 'no workflow was started');
     await assert.rejects(h.keeper.getStatus(ok.agentId), /unknown agent/);
