@@ -37,6 +37,33 @@
  *    works (Lit runs a classic script, where it is a SyntaxError); a top level still awaiting
  *    when nothing is left that could settle it is refused with NodeJsExecutionError (on Lit an
  *    un-awaited promise that never settles simply ends with the event loop, and so it does here).
+ * 6. `Lit.Actions.ethPersonalSignMessageEcdsa({ message, publicKey, sigName })`: Lit's action
+ *    SDK (lit-peer rust/lit-actions/ext/js/02_litActionsSDK.js) turns `message` into bytes with
+ *    `uint8arrayFromString`, i.e. the UTF-8 bytes of its text (01_uint8arrays.js `fromString`
+ *    builds the text with a template literal, so the bytes 1, 2, 3 — which the SDK's
+ *    `normalizeJsParams` sends as an array — are signed as "1,2,3"); the op
+ *    (ext/bindings.rs `op_sign_ecdsa_eth_personal_sign_message`) refuses empty bytes ("toSign
+ *    must not be empty") and a blank publicKey / sigName ("… must not be blank", ext/macros.rs);
+ *    the node (action_client.rs, `SignEcdsa` with `eth_personal_sign`) prefixes
+ *    "\x19Ethereum Signed Message:\n" + length, hashes with keccak256 and signs that hash with
+ *    the same `sign_helper` as `signEcdsa` (scope SignPersonalMessage instead of SignAnything;
+ *    the devnet does not model scopes). So here the hash is `ethers.utils.hashMessage(bytes)`
+ *    and the share is the host's `signEcdsa` share of it, `dataSigned` the hash: the SDK 7.4.0
+ *    combines it as any action share (`getSignatures`: sigType K256, verified over
+ *    `dataSigned`) and the signature verifies with `ethers.utils.verifyMessage(text, sig)`.
+ * 7. `Lit.Actions.runOnce({ waitForResponse, name }, fn)` (02_litActionsSDK.js `runOnce`;
+ *    action_client.rs `IsLeader`, `P2pBroadcast`, `P2pCollectFromLeader`): one node of the
+ *    request, the leader, runs `fn`; its answer is `String` of what `fn` resolved to, "[ERROR]"
+ *    if `fn` threw (logged "Error running function: …"), "" if it has no `toString` (logged);
+ *    with `waitForResponse` the leader broadcasts it under the request id and `name` (default
+ *    "default_bc_id") and the others wait for it, without it the others answer undefined at
+ *    once. Lit picks the leader by a hash of the request id (`X-Request-Id`) over the node set;
+ *    the devnet's nodes share one process and one pool, so the leader is the first run of the
+ *    request (`LitActionHost.requestId`, given by node-server.ts for executeJs) to reach that
+ *    runOnce (lit-action-run-once.ts). Either way exactly one node executes `fn` and every node
+ *    gets its answer; which node it is cannot be seen in the SDK's result. A run with no request
+ *    id leads all its runOnce calls. If the leader's run ends without broadcasting, the waiting
+ *    runs' `runOnce` rejects (on Lit their collect fails).
  *
  * Sandbox: every run happens in a `worker_threads` Worker (a small pool, `LitActionPool`) with
  * V8 `resourceLimits`, inside a fresh `node:vm` context of that worker (so the action sees only
@@ -54,15 +81,22 @@
  * built on this machine, while `resourceLimits` + `terminate()` give both limits with Node alone.
  * Neither is a security boundary here — the code is the devnet operator's own test input.
  *
- * The action sees `Lit.Actions` / `LitActions` with `setResponse`, `signEcdsa`, `getRpcUrl`,
- * `checkConditions`, `decryptAndCombine`, `Lit.Auth` (the auth context, see `LitActionAuth`), a
- * `console` whose output becomes `logs`, and `jsParams` both as `jsParams` and as globals.
- * Everything that needs the node (signing shares, access control conditions, decryption, the RPC
- * URL) is a message to the node's thread, answered asynchronously.
+ * The action sees `Lit.Actions` / `LitActions` with `setResponse`, `signEcdsa`,
+ * `ethPersonalSignMessageEcdsa`, `runOnce`, `getRpcUrl`, `checkConditions`, `decryptAndCombine`
+ * (not Lit's `fetch`, `ethers` or `signAndCombineEcdsa`), `Lit.Auth` (the auth context, see
+ * `LitActionAuth`), a `console` whose output becomes `logs`, and `jsParams` both as `jsParams`
+ * and as globals. Everything that needs the node (signing shares, access control conditions,
+ * decryption, the RPC URL, runOnce's leader and answer) is a message to the node's thread,
+ * answered asynchronously.
+ *
+ * Sources read for rules 6 and 7: LIT-Protocol/lit-peer at 1a469b7e8675 (Naga-era code; its Lit
+ * Actions JS and ops for these two calls are what Lit published) and the SDK 7.4.0 in
+ * node_modules (lit-node-client-nodejs `executeJs`, `normalizeJsParams`, `getSignatures`).
  */
 import { Worker } from 'node:worker_threads';
 import { sha256 } from '@noble/hashes/sha2';
 import { ethers } from 'ethers';
+import { RunOnceBoard } from './lit-action-run-once';
 import { isLitErrorCode, LitNodeError, litError } from './lit-errors';
 
 export type LitActionErrorCode = 'NodeJsExecutionError' | 'NodeJsTimeoutError' | 'NodeJsMemoryLimitError';
@@ -127,6 +161,11 @@ export interface LitActionHost {
   timeoutMs: number;
   /** The worker pool to run in (default: a process-wide pool with default limits). */
   pool?: LitActionPool;
+  /**
+   * The request this run serves (the SDK's `X-Request-Id`, the same at every node): the runs of
+   * one request in one pool share `Lit.Actions.runOnce` (rule 7). Without it the run is alone.
+   */
+  requestId?: string;
 }
 
 /** `Lit.Actions.checkConditions({ conditions, authSig?, chain })`, as the action passed it. */
@@ -242,6 +281,35 @@ const BOOTSTRAP = ${JSON.stringify(`
       call('checkConditions', { conditions, authSig, chain }),
     decryptAndCombine: ({ accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig } = {}) =>
       call('decryptAndCombine', { accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig }),
+    // Rule 6: the message is taken as text (a string as it is, anything else as String() makes it
+    // of it, as a template literal would) and its UTF-8 bytes are what the node hashes and signs.
+    ethPersonalSignMessageEcdsa: async ({ message, publicKey, sigName } = {}) => {
+      if (typeof message === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
+      return call('ethPersonalSignMessageEcdsa', { message: String(message), publicKey, sigName });
+    },
+    // Rule 7: the first run of the request to ask leads and runs fn; the others get its answer.
+    runOnce: async ({ waitForResponse, name } = {}, fn) => {
+      const key = name || 'default_bc_id';
+      if (await call('runOnceClaim', { name: key })) {
+        let response = '';
+        try {
+          response = await fn();
+        } catch (e) {
+          console.error('Error running function:', e);
+          response = '[ERROR]';
+        }
+        try {
+          response = response.toString();
+        } catch (e) {
+          console.error('Error converting response to string:', e);
+          response = '';
+        }
+        if (waitForResponse) call('runOnceBroadcast', { name: key, value: response });
+        return response;
+      }
+      if (waitForResponse) return call('runOnceCollect', { name: key });
+      return undefined;
+    },
   });
   // Parsed inside the context so the action gets plain objects of its own realm.
   const freeze = (v) => {
@@ -442,6 +510,8 @@ export class LitActionPool {
   private closed = false;
   /** Workers started so far (a measure of how often the pool had to replace one). */
   spawned = 0;
+  /** `runOnce` leaders and their answers, per request, for every node running in this pool. */
+  readonly runOnceBoard = new RunOnceBoard();
 
   constructor(opts: LitActionPoolOptions = {}) {
     this.maxWorkers = opts.maxWorkers ?? DEFAULT_LIT_ACTION_WORKERS;
@@ -570,6 +640,17 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
   const logsText = () => (logs.length ? `${logs.join('\n')}\n` : '');
   let finished = false;
 
+  /** The node's share of `toSign`, kept under `sigName` for the response's `signedData`. */
+  const sign = async (op: string, toSign: Uint8Array, publicKey: string, sigName: string) => {
+    if (Object.hasOwn(signedData, sigName)) throw new TypeError(`${op}: sigName ${sigName} used twice`);
+    const share = await host.signEcdsa({ toSign, publicKey, sigName });
+    if (!finished) signedData[sigName] = share;
+    return 'success';
+  };
+  const requestId = host.requestId;
+  const board = pool.runOnceBoard;
+  if (requestId !== undefined) board.join(requestId, id);
+
   const hostCall = async (op: string, args: Record<string, unknown>): Promise<unknown> => {
     switch (op) {
       case 'signEcdsa': {
@@ -580,12 +661,28 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
         if (!Array.isArray(toSign) || !toSign.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
           throw new TypeError('signEcdsa: toSign must be bytes');
         }
-        if (Object.hasOwn(signedData, sigName))
-          throw new TypeError(`signEcdsa: sigName ${sigName} used twice`);
-        const share = await host.signEcdsa({ toSign: Uint8Array.from(toSign), publicKey, sigName });
-        if (!finished) signedData[sigName] = share;
-        return 'success';
+        return sign(op, Uint8Array.from(toSign), publicKey, sigName);
       }
+      case 'ethPersonalSignMessageEcdsa': {
+        // Rule 6: Lit's checks (in this order, with these messages), then the EIP-191 hash.
+        const { message, publicKey, sigName } = args;
+        const bytes = new TextEncoder().encode(String(message));
+        if (bytes.length === 0) throw new RangeError('toSign must not be empty');
+        if (typeof publicKey !== 'string' || !publicKey.trim()) {
+          throw new RangeError('publicKey must not be blank');
+        }
+        if (typeof sigName !== 'string' || !sigName.trim()) throw new RangeError('sigName must not be blank');
+        return sign(op, ethers.utils.arrayify(ethers.utils.hashMessage(bytes)), publicKey, sigName);
+      }
+      case 'runOnceClaim':
+        // Without a request id the run is alone: it leads every runOnce.
+        return requestId === undefined || board.claim(requestId, id, String(args.name));
+      case 'runOnceBroadcast':
+        if (requestId !== undefined) board.broadcast(requestId, id, String(args.name), String(args.value));
+        return undefined;
+      case 'runOnceCollect':
+        if (requestId === undefined) throw new Error('runOnce: no leader to collect from');
+        return board.collect(requestId, String(args.name));
       case 'getRpcUrl': {
         const url = host.rpcUrl(String(args.chain ?? ''));
         if (!url) throw new Error(`getRpcUrl: no RPC URL for chain ${String(args.chain)} on this devnet`);
@@ -707,5 +804,6 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
     });
   } finally {
     finished = true;
+    if (requestId !== undefined) board.leave(requestId, id);
   }
 }

@@ -335,7 +335,7 @@ export class LitNodeServer extends EventEmitter<{
             : endpoint === 'pkp_sign'
               ? this.pkpSign(request)
               : endpoint === 'execute_js'
-                ? await this.executeJs(request)
+                ? await this.executeJs(request, correlationId)
                 : this.encryptionSign(request);
       this.counts.successes[endpoint]++;
       sendJson(res, 200, result);
@@ -856,9 +856,13 @@ export class LitNodeServer extends EventEmitter<{
    * `lit-action-execution` on `lit-litaction://<that id>` or `lit-litaction://*`; then runs the
    * action (lit-action-runner.ts) and answers Lit's execute shape `{success, signedData,
    * decryptedData, claimData, response, logs}`, where `signedData[sigName]` is this node's share
-   * of each `signEcdsa` in the form the SDK's `getSignatures` combines.
+   * of each `signEcdsa` in the form the SDK's `getSignatures` combines. `requestId` (the SDK's
+   * `X-Request-Id`, the same at every node) lets the nodes' runs share `Lit.Actions.runOnce`.
    */
-  private async executeJs(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async executeJs(
+    body: Record<string, unknown>,
+    requestId: string,
+  ): Promise<Record<string, unknown>> {
     const now = this.now();
     const { code, ipfsId, jsParams } = body;
     const given = (v: unknown) => typeof v === 'string' && v !== '';
@@ -874,6 +878,7 @@ export class LitNodeServer extends EventEmitter<{
     const quoted = (v: string) => JSON.stringify(v);
     const result = await runLitAction(source, {
       pool: this.deps.litActionPool,
+      requestId,
       jsParams: params,
       auth: {
         actionIpfsIds: [actionId],
