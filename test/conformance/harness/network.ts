@@ -48,6 +48,23 @@ export async function disposeExampleClients(): Promise<void> {
   clients.clear();
 }
 
+/** What an example's `executeJs` was asked (`jsParams` as the SDK sent them) and what it returned. */
+export interface ExecuteJsCall {
+  params: { jsParams?: Record<string, unknown>; [key: string]: unknown };
+  result: { signatures?: unknown; response?: unknown; logs?: unknown; [key: string]: unknown };
+}
+
+const executeJsCalls: ExecuteJsCall[] = [];
+
+export function recordExecuteJs(params: unknown, result: unknown): void {
+  executeJsCalls.push({ params, result } as ExecuteJsCall);
+}
+
+/** The examples' `executeJs` calls that returned, oldest first. */
+export function executeJsResults(): readonly ExecuteJsCall[] {
+  return executeJsCalls;
+}
+
 /** POST to the devnet's admin API; throws with the API's error text on a non-2xx answer. */
 export async function adminPost<T>(path: string, body: unknown): Promise<T> {
   const res = await fetch(`${currentDevnet().adminUrl}${path}`, {
