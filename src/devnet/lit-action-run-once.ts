@@ -48,10 +48,15 @@ export class RunOnceBoard {
     group.active.add(run);
   }
 
-  /** Whether `run` leads runOnce `name` of its request: true for the first run to ask. */
+  /**
+   * Whether `run` leads runOnce `name` of its request: true for the first run to ask, and again
+   * for that run when it asks again (Lit's leader is fixed per request, so it runs the function
+   * each time; the followers keep its first answer).
+   */
   claim(requestId: string, run: number, name: string): boolean {
     const group = this.group(requestId);
-    if (group.names.has(name)) return false;
+    const entry = group.names.get(name);
+    if (entry) return entry.leaderRun === run;
     group.names.set(name, { leaderRun: run, waiters: [] });
     return true;
   }

@@ -62,8 +62,10 @@
  *    request (`LitActionHost.requestId`, given by node-server.ts for executeJs) to reach that
  *    runOnce (lit-action-run-once.ts). Either way exactly one node executes `fn` and every node
  *    gets its answer; which node it is cannot be seen in the SDK's result. A run with no request
- *    id leads all its runOnce calls. If the leader's run ends without broadcasting, the waiting
- *    runs' `runOnce` rejects (on Lit their collect fails).
+ *    id leads all its runOnce calls. The leader asked again under the same name runs `fn` again
+ *    (Lit's leader is fixed per request); the devnet's followers keep its first answer. If the
+ *    leader's run ends without broadcasting, the waiting runs' `runOnce` rejects (on Lit their
+ *    collect fails).
  *
  * Sandbox: every run happens in a `worker_threads` Worker (a small pool, `LitActionPool`) with
  * V8 `resourceLimits`, inside a fresh `node:vm` context of that worker (so the action sees only

@@ -171,3 +171,22 @@ test('runOnce: when the leader’s run ends without an answer, the waiting runs 
     assert.match(f.reason.message, /Uncaught \(in promise\) Error: runOnce stuck: the leader's run ended/);
   }
 });
+
+test('runOnce: the leader asked again under the same name runs the function again', async () => {
+  // Lit's leader is fixed per request: it runs each runOnce call itself, never waits on itself.
+  const code = `(async () => {
+    const first = await Lit.Actions.runOnce({ waitForResponse: true, name: 'twice' }, async () => {
+      await Lit.Actions.getRpcUrl({ chain: 'count' });
+      return 'first';
+    });
+    const second = await Lit.Actions.runOnce({ waitForResponse: true, name: 'twice' }, async () => {
+      await Lit.Actions.getRpcUrl({ chain: 'count' });
+      return 'second';
+    });
+    Lit.Actions.setResponse({ response: first + ' ' + second });
+  })();`;
+  const seen = fresh();
+  const res = await runLitAction(code, host({ requestId: 'req-g' }, seen));
+  assert.equal(res.response, 'first second');
+  assert.equal(seen.counted, 2);
+});
