@@ -47,6 +47,8 @@ export const DEFAULT_UI_ORIGINS: readonly string[] = [
 ];
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const MIN_TOKEN_LENGTH = 16;
+/** The UI gateway gives up on a Web UI request idle this long. */
+export const UI_UPSTREAM_IDLE_TIMEOUT_MS = 60_000;
 /** The UI gateway's codec path: the UI's codec endpoint (`TEMPORAL_CODEC_ENDPOINT=/codec`). */
 export const DEFAULT_UI_CODEC_PATH = '/codec';
 
@@ -68,6 +70,8 @@ export interface CodecServerOptions {
   uiUpstream?: string;
   /** Where the UI gateway answers codec requests. Default `/codec`. */
   uiCodecPath?: string;
+  /** The UI gateway gives up on a Web UI request idle this long (default UI_UPSTREAM_IDLE_TIMEOUT_MS). */
+  uiUpstreamIdleTimeoutMs?: number;
   /** Called once per request after it is answered; never receives payloads or tokens. */
   onRequest?: (info: {
     method: string;
@@ -220,7 +224,7 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
           headers['WWW-Authenticate'] = 'Basic realm="session-keeper", charset="UTF-8"';
           throw new HttpError(401, 'sign in: any user name, the codec server token as password');
         }
-        proxy(req, res, upstream, () =>
+        proxy(req, res, upstream, opts.uiUpstreamIdleTimeoutMs ?? UI_UPSTREAM_IDLE_TIMEOUT_MS, () =>
           opts.onRequest?.({ method, path, status: res.statusCode, namespace: undefined }),
         );
         return;
@@ -356,7 +360,13 @@ const NOT_FORWARDED = new Set([
 ]);
 
 /** Streams the request to the Web UI and its answer back; the browser's credential is not passed on. */
-function proxy(req: http.IncomingMessage, res: http.ServerResponse, upstream: URL, done: () => void): void {
+function proxy(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  upstream: URL,
+  idleTimeoutMs: number,
+  done: () => void,
+): void {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
@@ -384,6 +394,9 @@ function proxy(req: http.IncomingMessage, res: http.ServerResponse, upstream: UR
       res.destroy(err);
     }
   });
+  // A UI that stops answering must not hold the browser's request (and a socket) forever. Idle
+  // time, not total: the answer streams through (piped, so memory stays bounded by backpressure).
+  out.setTimeout(idleTimeoutMs, () => out.destroy(new Error(`no data for ${idleTimeoutMs} ms`)));
   req.pipe(out);
 }
 

@@ -245,3 +245,51 @@ describe('UI gateway', () => {
     );
   });
 });
+
+test('a Web UI that never answers: the gateway gives up at its idle deadline with 502, naming the UI', async () => {
+  const silent = http.createServer(() => {
+    // accepts the request and never answers
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const silentPort = await freePort();
+  const hungGateway = await startCodecServer({
+    keyring: ring,
+    port: silentPort,
+    token: TOKEN,
+    origins: [`http://127.0.0.1:${silentPort}`],
+    uiUpstream: silentUrl,
+    uiUpstreamIdleTimeoutMs: 300,
+  });
+  try {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: silentPort,
+          path: '/namespaces/default/workflows',
+          headers: { Host: `127.0.0.1:${silentPort}`, Authorization: basic('me', TOKEN) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(answer.status, 502);
+    assert.match(
+      answer.body,
+      new RegExp(`the Web UI at ${silentUrl} does not answer \\(no data for 300 ms\\)`),
+    );
+  } finally {
+    await hungGateway.close();
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
+  }
+});
