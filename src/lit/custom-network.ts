@@ -6,17 +6,11 @@
  * (tests, activities, the demo) goes through `litNodeClientConfigFor` so this stays in one place.
  */
 import type { LitNodeClientConfig } from '@lit-protocol/types';
+import type { CustomNetworkConfig } from '../shared/network-config';
 import { STAKING_ABI } from './staking-abi';
 
-/** A custom Lit network, as the worker's network config file describes it. */
-export interface CustomNetworkConfig {
-  rpcUrl: string;
-  stakingAddress: string;
-  /** Full URL the SDK GETs for `{blockhash, timestamp}`. */
-  blockIndexerUrl: string;
-  /** Informational: the SDK reads the real threshold from the Staking contract on connect. */
-  minNodeCount?: number;
-}
+// Declared once, with the networks file that describes it (src/shared/network-config.ts).
+export type { CustomNetworkConfig };
 
 export interface LitClientSetup {
   /** Pass to `new LitNodeClientNodeJs(config)` (or `LitNodeClient`). */

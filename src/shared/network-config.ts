@@ -14,11 +14,16 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { BUILT_IN_NETWORKS } from './agent-spec';
 
+/** A custom Lit network, as the networks file describes it (one declaration for worker, client, devnet). */
 export interface CustomNetworkConfig {
   rpcUrl: string;
   stakingAddress: string;
+  /** Full URL the SDK GETs for `{blockhash, timestamp}`. */
   blockIndexerUrl: string;
-  /** Overrides the contract's minNodeCount when set (never lower it below the network's threshold). */
+  /**
+   * Informational: the SDK replaces it with the Staking contract's value on connect (lit-core's
+   * `connect` sets `config.minNodeCount` from the validator data), and the handshake quorum uses that.
+   */
   minNodeCount?: number;
 }
 
