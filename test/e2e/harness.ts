@@ -2,6 +2,8 @@
  * What the end-to-end files share: a real Temporal dev server with the keeper's search attributes,
  * and waiting for an agent's next fresh generation through the keeper client.
  */
+import assert from 'node:assert/strict';
+import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -69,6 +71,31 @@ export function freshAbove(
 /** The keccak256 digest of a text, as a PKP signs it. */
 export const digestOf = (text: string) =>
   ethers.utils.arrayify(ethers.utils.keccak256(ethers.utils.toUtf8Bytes(text)));
+
+/**
+ * Signs `text` with the stock SDK's `pkpSign` using `sigs` and asserts the signature is the PKP's
+ * (address and public key recovered from it): the proof that the keeper's sigs do what agents do.
+ */
+export async function assertSignsAsPkp(
+  lit: LitNodeClientNodeJs,
+  pkp: { publicKey: string; ethAddress: string },
+  sigs: SessionStatus['sessionSigs'],
+  text: string,
+  label: string,
+): Promise<void> {
+  const digest = digestOf(text);
+  const { signature } = await lit.pkpSign({
+    pubKey: pkp.publicKey,
+    toSign: digest,
+    sessionSigs: sigs as any,
+  });
+  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
+  assert.equal(
+    ethers.utils.recoverPublicKey(digest, signature).toLowerCase(),
+    pkp.publicKey.toLowerCase(),
+    `${label}: public key`,
+  );
+}
 
 /**
  * The real worker on the devnet (signer keys only from `signerEnv`, no key files) and the keeper

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ethers } from 'ethers';
 import type { SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
@@ -24,7 +23,7 @@ import type { SessionStatus } from '../../src/shared/types';
 import { runCli } from '../client/harness';
 import { connected } from '../devnet/helpers';
 import {
-  digestOf,
+  assertSignsAsPkp,
   freshAbove as freshAboveOf,
   startKeeper,
   startLocalTemporal,
@@ -45,15 +44,8 @@ let actionIpfsId: string;
 let keeper: SessionKeeperClient;
 let keeperStack: Awaited<ReturnType<typeof startKeeper>> | undefined;
 
-async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
-  const digest = digestOf(text);
-  const { signature } = await lit.pkpSign({
-    pubKey: pkp.publicKey,
-    toSign: digest,
-    sessionSigs: sigs as any,
-  });
-  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
-}
+const assertSigns = (sigs: SessionStatus['sessionSigs'], text: string, label: string) =>
+  assertSignsAsPkp(lit, pkp, sigs, text, label);
 
 const freshAbove = (agentId: string, after: number) => freshAboveOf(keeper, agentId, after);
 

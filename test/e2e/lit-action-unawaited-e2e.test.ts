@@ -19,7 +19,7 @@ import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import type { SessionStatus } from '../../src/shared/types';
 import { connected } from '../devnet/helpers';
-import { digestOf, freshAbove as freshAboveOf, startKeeper, startLocalTemporal } from './harness';
+import { assertSignsAsPkp, freshAbove as freshAboveOf, startKeeper, startLocalTemporal } from './harness';
 
 /** Un-awaited: the nodes must wait for its awaited host call before its answer exists. */
 const ACTION = `
@@ -51,20 +51,8 @@ let actionIpfsId: string;
 let keeper: SessionKeeperClient;
 let keeperStack: Awaited<ReturnType<typeof startKeeper>> | undefined;
 
-async function assertSigns(
-  pkp: PkpInfo,
-  sigs: SessionStatus['sessionSigs'],
-  text: string,
-  label: string,
-): Promise<void> {
-  const digest = digestOf(text);
-  const { signature } = await lit.pkpSign({
-    pubKey: pkp.publicKey,
-    toSign: digest,
-    sessionSigs: sigs as any,
-  });
-  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
-}
+const assertSigns = (pkp: PkpInfo, sigs: SessionStatus['sessionSigs'], text: string, label: string) =>
+  assertSignsAsPkp(lit, pkp, sigs, text, label);
 
 const freshAbove = (agentId: string, after: number) => freshAboveOf(keeper, agentId, after);
 

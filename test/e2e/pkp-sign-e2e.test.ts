@@ -22,7 +22,13 @@ import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import type { SessionStatus } from '../../src/shared/types';
 import { connected, decryptWith, encryptFor, rejectionOf } from '../devnet/helpers';
-import { digestOf, freshAbove as freshAboveOf, startKeeper, startLocalTemporal } from './harness';
+import {
+  assertSignsAsPkp,
+  digestOf,
+  freshAbove as freshAboveOf,
+  startKeeper,
+  startLocalTemporal,
+} from './harness';
 
 const controller = ethers.Wallet.createRandom();
 const permittedWallet = ethers.Wallet.createRandom();
@@ -46,16 +52,8 @@ function pkpSign(sigs: SessionStatus['sessionSigs'], digest: Uint8Array, pubKey 
 }
 
 /** Signs `text` with the stock SDK and asserts that the signature is the PKP's. */
-async function assertSigns(sigs: SessionStatus['sessionSigs'], text: string, label: string): Promise<void> {
-  const digest = digestOf(text);
-  const { signature } = await pkpSign(sigs, digest);
-  assert.equal(ethers.utils.recoverAddress(digest, signature), pkp.ethAddress, `${label}: signer`);
-  assert.equal(
-    ethers.utils.recoverPublicKey(digest, signature).toLowerCase(),
-    pkp.publicKey.toLowerCase(),
-    `${label}: public key`,
-  );
-}
+const assertSigns = (sigs: SessionStatus['sessionSigs'], text: string, label: string) =>
+  assertSignsAsPkp(lit, pkp, sigs, text, label);
 
 /** A copy of `sigs` with one byte of every node's session-key signature flipped. */
 function tampered(sigs: SessionStatus['sessionSigs']): SessionStatus['sessionSigs'] {
