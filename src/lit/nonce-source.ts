@@ -6,7 +6,7 @@
  * stale nonce is never sent.
  */
 import { TypedActivityError } from './error-classification';
-import { boundedFetch, INDEXER_MAX_RESPONSE_BYTES } from './network-bounds';
+import { deadlineError, INDEXER_MAX_RESPONSE_BYTES, sizeError } from './network-bounds';
 
 export interface LatestBlock {
   blockhash: string;
@@ -62,35 +62,81 @@ export async function fetchLatestBlock(
   url: string,
   opts: NonceOptions = DEFAULT_NONCE_OPTIONS,
 ): Promise<LatestBlock> {
-  const res = await boundedFetch(
-    url,
-    {},
-    {
-      timeoutMs: opts.timeoutMs,
-      maxBytes: opts.maxBytes ?? INDEXER_MAX_RESPONSE_BYTES,
-      what: 'block indexer',
-      source: 'block-indexer',
-      signal: opts.signal,
-    },
-    opts.fetchImpl,
-  );
-  if (!res.ok)
-    throw new TypedActivityError(
+  const what = 'block indexer';
+  const maxBytes = opts.maxBytes ?? INDEXER_MAX_RESPONSE_BYTES;
+  // The deadline is a signal that stays on the response, so it covers the body as well.
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const failure = (err: unknown): Error => {
+    if (err instanceof TypedActivityError) return err;
+    if (deadline.aborted) return deadlineError(what, url, opts.timeoutMs, 'block-indexer');
+    if (opts.signal?.aborted)
+      return new TypedActivityError(
+        'NetworkError',
+        `${what} ${url}: request abandoned (client disposed)`,
+        'block-indexer',
+      );
+    return new TypedActivityError(
       'NetworkError',
-      `block indexer ${url} answered HTTP ${res.status}`,
+      `${what} ${url} unreachable (${(err as Error).message})`,
       'block-indexer',
     );
-  let body: unknown;
+  };
+  let res: Response;
   try {
-    body = JSON.parse(res.body.toString('utf8'));
-  } catch {
+    res = await (opts.fetchImpl ?? fetch)(url, { signal });
+  } catch (err) {
+    throw failure(err);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
     throw new TypedActivityError(
       'NetworkError',
-      `block indexer ${url} answered without JSON`,
+      `${what} ${url} answered HTTP ${res.status}`,
       'block-indexer',
     );
   }
+  let text: string;
+  const declared = res.headers.get('content-length');
+  try {
+    // A body of a declared size within the cap is read whole, as fetch reads it (the common case:
+    // a rotation's mints share such requests, and this path kept a 200-agent rotation at its
+    // previous pace where reading chunk by chunk did not). Anything else is read chunk by chunk and
+    // cut at the cap: an indexer that streams without end must not fill the worker's memory.
+    if (declared !== null && Number(declared) <= maxBytes) text = await res.text();
+    else if (declared !== null) {
+      await res.body?.cancel().catch(() => undefined);
+      throw sizeError(what, url, maxBytes, 'block-indexer');
+    } else text = await readCapped(res, maxBytes, () => sizeError(what, url, maxBytes, 'block-indexer'));
+  } catch (err) {
+    throw failure(err);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new TypedActivityError('NetworkError', `${what} ${url} answered without JSON`, 'block-indexer');
+  }
   return checkLatestBlock(body, (opts.now ?? Date.now)(), opts.maxAgeMs);
+}
+
+/** A body read chunk by chunk, cancelled and refused past `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 export type LatestBlockSource = (url: string, opts: NonceOptions) => Promise<LatestBlock>;
