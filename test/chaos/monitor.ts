@@ -21,6 +21,9 @@ import type { ChaosEnv } from './harness';
 import type { Sample } from './metrics';
 
 const DECRYPT_TIMEOUT_MS = 10_000;
+const TIMED_OUT = `decrypt failed: no answer within ${DECRYPT_TIMEOUT_MS} ms`;
+
+class DecryptTimeout extends Error {}
 
 interface Observed {
   sample: Sample;
@@ -49,6 +52,8 @@ export class Monitor {
     { key: string; at: number; ok: boolean; error?: string; expiresAt: number | null }
   >();
   private readonly encrypted = new Map<string, Encrypted>();
+  /** Decrypts that got no answer in time and were not taken as a verdict (see `timeoutIsInconclusive`). */
+  inconclusiveChecks = 0;
   private readonly clients = new Map<string, Promise<LitNodeClientNodeJs>>();
   private running?: Promise<void>;
   private stopped = false;
@@ -68,6 +73,16 @@ export class Monitor {
      * what its SessionSigsSource would still hold).
      */
     private readonly maxNewDecryptsPerTick = Number.POSITIVE_INFINITY,
+    /**
+     * A decrypt that got no answer within DECRYPT_TIMEOUT_MS says nothing about the sigs when the
+     * suite injects no fault into the Lit network (the cluster suite): the devnet shares this
+     * process and two cores with the workers, Temporal and PostgreSQL, and under a 200-agent burst
+     * it can answer late. Such a check is then no verdict: the sigs stay unchecked, are tried again
+     * first at the next tick, and meanwhile the agent is judged as for any unchecked sigs (by its
+     * previous, verified and unexpired ones). The chaos suite hangs nodes on purpose, so there a
+     * timeout stays a failed check.
+     */
+    private readonly timeoutIsInconclusive = false,
   ) {
     this.out = fs.createWriteStream(`${env.dir}/samples.jsonl`, { flags: 'a' });
   }
@@ -176,7 +191,10 @@ export class Monitor {
       return last && last.key === o.key ? last.at : undefined;
     };
     const withSigs = observed.filter((o): o is Checkable => o.sigs !== undefined && o.key !== undefined);
-    const unchecked = withSigs.filter((o) => checkedAt(o) === undefined);
+    // Oldest sigs first: those a previous tick could not check (budget, or no answer in time).
+    const unchecked = withSigs
+      .filter((o) => checkedAt(o) === undefined)
+      .sort((a, b) => (a.sample.issuedAt ?? 0) - (b.sample.issuedAt ?? 0));
     const fresh = unchecked.slice(0, this.maxNewDecryptsPerTick);
     const rechecks = withSigs
       .filter((o) => checkedAt(o) !== undefined && t - checkedAt(o)! >= this.recheckMs)
@@ -186,7 +204,15 @@ export class Monitor {
       [...fresh, ...rechecks].map(async (o) => {
         const nodes = validators.filter((u) => o.sample.sigNodes.includes(u));
         let error = await this.tryDecrypt(o.sample.agentId, o.sigs, nodes);
+        if (error === TIMED_OUT && this.timeoutIsInconclusive) {
+          this.inconclusiveChecks++;
+          return; // no verdict: still unchecked, so among the first checked at the next tick
+        }
         if (error) error = await this.tryDecrypt(o.sample.agentId, o.sigs, nodes); // one retry: a slow tick is not a gap
+        if (error === TIMED_OUT && this.timeoutIsInconclusive) {
+          this.inconclusiveChecks++;
+          return;
+        }
         this.verified.set(o.sample.agentId, {
           key: o.key,
           at: t,
@@ -284,14 +310,12 @@ export class Monitor {
       const text = await Promise.race([
         decryptWith(client, sigs as SessionSigs, this.encrypted.get(agentId)!),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`decrypt took over ${DECRYPT_TIMEOUT_MS} ms`)),
-            DECRYPT_TIMEOUT_MS,
-          );
+          timer = setTimeout(() => reject(new DecryptTimeout()), DECRYPT_TIMEOUT_MS);
         }),
       ]);
       return text === `secret of ${agentId}` ? undefined : 'decrypted to the wrong text';
     } catch (err) {
+      if (err instanceof DecryptTimeout) return TIMED_OUT;
       return `decrypt failed: ${String((err as Error).message ?? err)
         .split('\n')[0]
         .slice(0, 300)}`;
