@@ -82,8 +82,34 @@ export interface AgentSpec {
   sessionTtlMs: number;
   refresh: RefreshPolicy;
   capacityDelegation?: CapacityDelegationSpec;
+  /**
+   * Agent-held session key (recommended): the agent's ed25519 session public key, 64 hex digits.
+   * With it the keeper keeps only a *capability* for this key fresh (the wallet's SIWE naming
+   * `lit:session:<key>`, or the network's signature of it for a PKP) and never per-node sigs: the
+   * agent makes those itself with its secret half (`AgentSessionSigner` in the client library).
+   * Without it ("delivered" mode) the keeper mints complete session sigs as before.
+   */
+  sessionPublicKey?: string;
   /** Free-form labels (not secret), shown by `agent status`. */
   labels?: Record<string, string>;
+}
+
+/** An auth sig as Lit's SDK and nodes take it (same shape as a per-node session sig). */
+export type AuthSigJson = NodeSessionSig;
+
+/**
+ * Agent-held mode: what the keeper keeps fresh instead of sigs. It cannot act by itself: the nodes
+ * accept it only inside session sigs signed by the secret key of `sessionPublicKey`.
+ */
+export interface SessionCapability {
+  /** The ed25519 session public key the capability names (`lit:session:<key>`), 64 hex digits. */
+  sessionPublicKey: string;
+  /** The SIWE capability: signed by the agent's wallet (eoa) or by the Lit network for the PKP. */
+  authSig: AuthSigJson;
+  /** Capacity delegation to pass along in the agent's session sigs, when configured. */
+  capacityDelegationAuthSig?: AuthSigJson;
+  /** ISO expiry of the capability (the SIWE's Expiration Time). */
+  expiresAt: string;
 }
 
 export type SessionState = 'pending' | 'fresh' | 'refreshing' | 'degraded' | 'expired' | 'failed';
@@ -105,7 +131,15 @@ export interface SessionStatus {
   state: SessionState;
   /** Increases by one with every successful mint. 0 before the first. */
   generation: number;
+  /** Delivered mode: the complete sigs. Always null for an agent-held key (see `capability`). */
   sessionSigs: SessionSigsMap | null;
+  /** Agent-held mode: the current capability for the agent's session key (null before the first mint). */
+  capability?: SessionCapability | null;
+  /**
+   * Agent-held mode, after `rotateSessionKey`: the capability of the previous key, served until it
+   * expires so an agent in the middle of switching keys keeps working.
+   */
+  previousCapability?: SessionCapability | null;
   issuedAt: string | null;
   expiresAt: string | null;
   /** When the next refresh is planned (or the next retry, while degraded). */
@@ -125,6 +159,13 @@ export interface RotateRequest {
   onlyIfStates?: SessionState[];
 }
 
+/** Update `rotateSessionKey` (agent-held mode): move the agent to a new session key pair. */
+export interface RotateSessionKeyRequest {
+  /** The new ed25519 session public key, 64 hex digits. */
+  sessionPublicKey: string;
+  reason?: string;
+}
+
 /** Input of the mint activity: the spec minus anything the activity does not need. No secrets. */
 export type MintRequest = Omit<AgentSpec, 'refresh' | 'labels'> & {
   /** Which generation this mint will become; for logs and metrics. */
@@ -133,7 +174,10 @@ export type MintRequest = Omit<AgentSpec, 'refresh' | 'labels'> & {
 
 /** Output of the mint activity. */
 export interface MintResult {
+  /** Delivered mode's sigs; `{}` for an agent-held key (then `capability` is set). */
   sessionSigs: SessionSigsMap;
+  /** Agent-held mode: the capability for `spec.sessionPublicKey`. */
+  capability?: SessionCapability;
   issuedAt: string;
   expiresAt: string;
   nodeUrls: string[];
@@ -161,6 +205,8 @@ export interface CarriedState {
   state: SessionState;
   generation: number;
   sessionSigs: SessionSigsMap | null;
+  capability?: SessionCapability | null;
+  previousCapability?: SessionCapability | null;
   issuedAt: string | null;
   expiresAt: string | null;
   nodeUrls: string[];
