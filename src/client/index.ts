@@ -1,4 +1,18 @@
 /** The client library: everything an operator tool or an agent process needs. */
+
+export {
+  AgentSessionSigner,
+  type AgentSessionSignerOptions,
+  type AgentSessionSigsResult,
+  type CapabilityStatus,
+  type CapabilityView,
+  type ConnectedLitClient,
+  capabilityView,
+  DEFAULT_MIN_SESSION_SIG_VALIDITY_MS,
+  DEFAULT_SESSION_SIG_TTL_MS,
+  decideCapability,
+  sigsStillServe,
+} from './agent-session-signer';
 export {
   AgentNotFoundError,
   AgentNotRunningError,
@@ -46,6 +60,26 @@ export {
   registerSearchAttributes,
   type SearchAttributeSetupRow,
 } from './search-attributes-setup';
+export {
+  capabilityFor,
+  grantsCover,
+  recapGrants,
+  requestsGranted,
+  sdkResourceRequests,
+  sessionKeyUri,
+  sessionSigExpiry,
+  sessionSigMessage,
+  siweFields,
+  type VerifiedCapability,
+  verifyCapability,
+} from './session-capability';
+export {
+  readSessionKeyFile,
+  readSessionPublicKey,
+  SessionKeyFileError,
+  type SessionKeyPair,
+  writeNewSessionKeyFile,
+} from './session-key-file';
 export {
   type CachedSigs,
   DEFAULT_MIN_VALIDITY_MS,
