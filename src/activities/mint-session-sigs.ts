@@ -3,6 +3,11 @@
  * the agent's wallet for `eoa`, by the Lit network for `pkp` — authorised by the controller's
  * wallet signature or by a Lit Action), wrapped per node by the session key.
  * Everything secret (the wallet, the session key pair) lives and dies inside this function.
+ *
+ * Agent-held mode (`sessionPublicKey` in the spec): only the capability for the agent's own
+ * session public key, the same SIWE the SDK's `getSessionSigs`/`getPkpSessionSigs` would ask its
+ * `authNeededCallback` for, and no per-node sigs and no session secret: what the keeper returns
+ * cannot act without the agent's secret half.
  */
 import { createSiweMessage, generateAuthSig, parseLitResource } from '@lit-protocol/auth-helpers';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
@@ -24,9 +29,15 @@ import type {
   MintRequest,
   MintResult,
   ResourceAbility,
+  SessionCapability,
   SessionSigsMap,
 } from '../shared/types';
 import { resolveSigner, type SignerEnvironment } from './signer-reference';
+
+/** What `lit:session:` URIs start with (the SDK's LIT_SESSION_KEY_URI). */
+const LIT_SESSION_KEY_URI = 'lit:session:';
+/** The capability's statement for a PKP (the SDK prefixes its own). */
+const PKP_CAPABILITY_STATEMENT = 'lit-session-keeper: capability for an agent-held session key';
 
 /** Lit's auth method type for an Ethereum wallet signature. */
 const AUTH_METHOD_ETH_WALLET = 1;
@@ -128,7 +139,6 @@ async function mintWith(
   const block = await (deps.latestBlock ?? fetchLatestBlock)(pooled.blockIndexerUrl, deps.nonce);
   useNonce(client, block, now());
 
-  const sessionKey = generateSessionKeyPair();
   const expiration = new Date(now() + req.sessionTtlMs).toISOString();
   const delegateeAddress = req.mode === 'pkp' ? computeAddress(req.pkpPublicKey!) : wallet!.address;
 
@@ -144,10 +154,35 @@ async function mintWith(
     }));
   }
 
+  if (req.sessionPublicKey !== undefined) {
+    const capability = await withTimeout(
+      mintCapability(
+        { client, block, expiration, resourceAbilityRequests, nowMs: now() },
+        req,
+        req.sessionPublicKey,
+        wallet,
+      ),
+      deps.mintTimeoutMs,
+      'minting the session capability',
+    );
+    return {
+      sessionSigs: {},
+      capability: {
+        ...capability,
+        ...(capacityDelegationAuthSig ? { capacityDelegationAuthSig } : {}),
+      },
+      issuedAt: new Date(now()).toISOString(),
+      expiresAt: capability.expiresAt,
+      nodeUrls: [...client.connectedNodes].sort(),
+      epoch: pooled.epoch,
+      ...(capacityDelegationExpiresAt ? { capacityDelegationExpiresAt } : {}),
+    };
+  }
+
   const session: SessionRequest = {
     client,
     block,
-    sessionKey,
+    sessionKey: generateSessionKeyPair(),
     expiration,
     resourceAbilityRequests,
     capacityDelegationAuthSig,
@@ -264,4 +299,75 @@ async function mintPkpByLitAction(
     authMethods: controller ? [await ethWalletAuthMethod(r.client, controller, r.block, r.nowMs)] : [],
     ...sessionParams(r),
   });
+}
+
+/**
+ * Agent-held mode: the capability for the agent's session public key, exactly as the SDK's
+ * `getSessionSigs` would take it from its `authNeededCallback` for that key: the SIWE names
+ * `lit:session:<key>`, carries the recap of the requested abilities and the blockhash nonce, and
+ * expires with the session TTL. EOA: the wallet signs it. PKP: the network signs it
+ * (`signSessionKey`, which uses only the public half of the key; authorised by the controller's
+ * wallet or by the Lit Action, as `getPkpSessionSigs`/`getLitActionSessionSigs` would).
+ */
+async function mintCapability(
+  r: Omit<SessionRequest, 'sessionKey' | 'capacityDelegationAuthSig'>,
+  req: MintRequest,
+  sessionPublicKey: string,
+  wallet: ethers.Wallet | undefined,
+): Promise<Omit<SessionCapability, 'capacityDelegationAuthSig'>> {
+  const { client, block, expiration, resourceAbilityRequests } = r;
+  const uri = `${LIT_SESSION_KEY_URI}${sessionPublicKey}`;
+  let authSig: AuthSig;
+  if (req.mode === 'eoa') {
+    const toSign = await createSiweMessage({
+      uri,
+      expiration,
+      resources: resourceAbilityRequests,
+      walletAddress: wallet!.address,
+      nonce: block.blockhash,
+      litNodeClient: client,
+    });
+    authSig = await generateAuthSig({ signer: wallet!, toSign });
+  } else {
+    const action = req.litAction;
+    const authMethods = wallet ? [await ethWalletAuthMethod(client, wallet, block, r.nowMs)] : [];
+    const signed = await client.signSessionKey({
+      // Only the public half is used (the SIWE's URI); the secret never exists here.
+      sessionKey: { publicKey: sessionPublicKey, secretKey: '' },
+      statement: PKP_CAPABILITY_STATEMENT,
+      authMethods,
+      pkpPublicKey: req.pkpPublicKey!,
+      expiration,
+      chainId: 1,
+      resourceAbilityRequests,
+      // As getPkpSessionSigs passes them (signSessionKey builds the recap from the requests).
+      resources: [
+        (
+          await client.generateSessionCapabilityObjectWithWildcards(
+            resourceAbilityRequests.map((ra) => ra.resource),
+          )
+        ).encodeAsSiweResource(),
+      ],
+      ...(action?.code !== undefined
+        ? { litActionCode: Buffer.from(action.code, 'utf8').toString('base64') }
+        : {}),
+      ...(action?.ipfsId !== undefined ? { litActionIpfsId: action.ipfsId } : {}),
+      ...(action ? { jsParams: action.jsParams ?? {} } : {}),
+    });
+    authSig = signed.authSig;
+  }
+  if (!authSig?.sig || !authSig.signedMessage) {
+    throw new TypedActivityError('NotEnoughNodes', 'the Lit client produced no capability');
+  }
+  return {
+    sessionPublicKey,
+    authSig: {
+      sig: authSig.sig,
+      derivedVia: authSig.derivedVia,
+      signedMessage: authSig.signedMessage,
+      address: authSig.address,
+      ...(authSig.algo ? { algo: authSig.algo } : {}),
+    },
+    expiresAt: expiration,
+  };
 }

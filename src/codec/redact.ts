@@ -21,6 +21,15 @@ export const SECRET_FIELDS: readonly string[] = [
   'codecKeys',
 ];
 const SECRET_FIELD_SET = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()));
+/**
+ * Fields whose value is a public key that is shaped like a private one: an agent's ed25519 session
+ * public key (agent-held mode). Shown, so an operator can tell which key an agent is bound to, but
+ * only when the value is exactly one 32-byte hex key: anything else there (a 128-hex secret key,
+ * text around a key) is masked like everywhere else. In free text (error messages) 64 hex digits
+ * are always masked, whatever they are.
+ */
+const PUBLIC_KEY_FIELD_SET = new Set(['sessionpublickey']);
+const ONE_PUBLIC_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
 
 /** `"sig": "…"` and friends inside text, e.g. an error message quoting JSON. */
 const QUOTED_SECRET_FIELD = new RegExp(
@@ -76,6 +85,8 @@ function redact(value: unknown, depth: number, seen: WeakMap<object, unknown>): 
 
 function redactField(key: string, v: unknown, depth: number, seen: WeakMap<object, unknown>): unknown {
   if (SECRET_FIELD_SET.has(key.toLowerCase())) return v === undefined || v === null ? v : REDACTED;
+  if (PUBLIC_KEY_FIELD_SET.has(key.toLowerCase()) && typeof v === 'string' && ONE_PUBLIC_KEY.test(v))
+    return v;
   return redact(v, depth + 1, seen);
 }
 

@@ -32,9 +32,11 @@ import {
   MAX_SESSION_TTL_MS,
   MIN_SESSION_TTL_MS,
   NETWORK_NAME,
+  normaliseSessionPublicKey,
   PKP_PUBLIC_KEY,
   RESOURCE_PREFIXES,
   SIGNER_REFERENCE,
+  sessionPublicKeyProblem,
 } from './spec-rules';
 import type { AgentSpec } from './types';
 
@@ -182,6 +184,16 @@ const specSchema = z
       })
       .optional(),
     litAction: litAction.optional(),
+    // Agent-held mode: the agent's session public key (public: it is exempt from the key-shape
+    // refusal below, and refused here when it is anything but 32 bytes of hex).
+    sessionPublicKey: z
+      .unknown()
+      .superRefine((k, ctx) => {
+        const problem = k === undefined ? undefined : sessionPublicKeyProblem(k);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .transform((k) => (typeof k === 'string' ? normaliseSessionPublicKey(k) : undefined))
+      .optional(),
     resourceAbilityRequests: z
       .array(resourceAbility)
       .min(1, { message: 'must name at least one resource and ability' })
@@ -372,6 +384,7 @@ export function parseAgentSpec(input: unknown, opts: ParseOptions = {}): AgentSp
         : {}),
     };
   }
+  if (s.sessionPublicKey !== undefined) spec.sessionPublicKey = s.sessionPublicKey;
   if (s.labels) spec.labels = s.labels;
   return spec;
 }

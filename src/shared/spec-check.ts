@@ -24,7 +24,9 @@ import {
   MAX_SESSION_TTL_MS,
   MIN_SESSION_TTL_MS,
   NETWORK_NAME,
+  NORMALISED_SESSION_PUBLIC_KEY,
   SIGNER_REFERENCE,
+  sessionPublicKeyProblem,
 } from './spec-rules';
 import type { AgentSpec } from './types';
 
@@ -44,6 +46,7 @@ const SPEC_FIELDS = new Set([
   'sessionTtlMs',
   'refresh',
   'capacityDelegation',
+  'sessionPublicKey',
   'labels',
 ]);
 /** The normalised form keeps the 0x prefix (parseAgentSpec adds it). */
@@ -81,6 +84,17 @@ export function normalisedSpecIssues(value: unknown): SpecIssue[] {
   if (s.mode === 'pkp' && !(isString(s.pkpPublicKey) && NORMALISED_PKP_PUBLIC_KEY.test(s.pkpPublicKey)))
     bad('pkpPublicKey', 'must be the PKP public key, 0x04 followed by 128 hex digits');
   if (s.mode === 'eoa' && s.pkpPublicKey !== undefined) bad('pkpPublicKey', 'only applies to mode "pkp"');
+
+  if (s.sessionPublicKey !== undefined) {
+    const k = s.sessionPublicKey;
+    const problem = sessionPublicKeyProblem(k);
+    if (problem) bad('sessionPublicKey', problem);
+    else if (!NORMALISED_SESSION_PUBLIC_KEY.test(k as string))
+      bad(
+        'sessionPublicKey',
+        'must be normalised: 64 lowercase hex digits without 0x (parseAgentSpec does it)',
+      );
+  }
 
   if (s.litAction !== undefined) {
     const a = s.litAction;

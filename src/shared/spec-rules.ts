@@ -56,4 +56,42 @@ export const MAX_LIT_ACTION_CODE_CHARS = 256 * 1024;
  * key, and resources naming a PKP token id or a condition hash (lit-pkp://<64 hex>). The
  * key-shape check of the rest of the spec skips them.
  */
-export const KEY_SHAPE_EXEMPT_FIELDS: readonly string[] = ['pkpPublicKey', 'resourceAbilityRequests'];
+export const KEY_SHAPE_EXEMPT_FIELDS: readonly string[] = [
+  'pkpPublicKey',
+  'resourceAbilityRequests',
+  'sessionPublicKey',
+];
+
+/**
+ * The agent's ed25519 session public key as given: 64 hex digits, 0x allowed. It is public (it is
+ * what the capability names, `lit:session:<key>`), so it is exempt from the key-shape refusal; its
+ * own check refuses anything else, 128 hex digits (a tweetnacl secret key) above all.
+ */
+export const SESSION_PUBLIC_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
+/** The normalised form: lowercase, no prefix (what `lit:session:` URIs carry). */
+export const NORMALISED_SESSION_PUBLIC_KEY = /^[0-9a-f]{64}$/;
+/** A tweetnacl secret key (seed then public key), 0x allowed: refused wherever a public key is asked for. */
+const SESSION_SECRET_KEY = /^(0x)?[0-9a-fA-F]{128}$/;
+
+const KEYGEN_FIX =
+  'pass only the public key that `session-keeper agent keygen` prints (64 hex digits), or --session-key-file';
+
+/**
+ * Pure: why `value` is not a session public key (a message naming the fix), or undefined when it
+ * is one. Shared by the edge's parser, the workflow's check and the `rotateSessionKey` update.
+ */
+export function sessionPublicKeyProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `must be a string: ${KEYGEN_FIX}`;
+  const v = value.trim();
+  if (SESSION_SECRET_KEY.test(v))
+    return `is 64 bytes of hex, the shape of a session SECRET key (seed and public key); never send it to the keeper: ${KEYGEN_FIX}`;
+  if (!SESSION_PUBLIC_KEY.test(v))
+    return `must be the agent's ed25519 session public key, 32 bytes as 64 hex digits: ${KEYGEN_FIX}`;
+  return undefined;
+}
+
+/** Pure: the normalised session public key (lowercase, no 0x); call after `sessionPublicKeyProblem`. */
+export function normaliseSessionPublicKey(value: string): string {
+  const v = value.trim().toLowerCase();
+  return v.startsWith('0x') ? v.slice(2) : v;
+}

@@ -22,9 +22,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../shared/activity-contract';
-import { currentSessionSigsQuery, rotateNowUpdate, rotateSignal, stopSignal } from '../shared/messages';
+import {
+  currentSessionSigsQuery,
+  rotateNowUpdate,
+  rotateSessionKeyUpdate,
+  rotateSignal,
+  stopSignal,
+} from '../shared/messages';
 import { checkedSpec } from '../shared/spec-check';
-import type { AgentSpec, RotateRequest, SessionRefreshInput, SessionStatus } from '../shared/types';
+import type {
+  AgentSpec,
+  RotateRequest,
+  RotateSessionKeyRequest,
+  SessionRefreshInput,
+  SessionStatus,
+} from '../shared/types';
 import { classifyMintFailure } from './mint-failure';
 import { AgentSession, missingIdentityAttributes, publishedSessionAttributes } from './session-state';
 
@@ -63,6 +75,17 @@ export async function sessionRefreshWorkflow(input: SessionRefreshInput): Promis
     // Synchronous on purpose: a throw from an async validator would not reject the update.
     { validator: (req?: RotateRequest) => session.validateRotation(req) },
   );
+  // Agent-held mode: the agent moves to a new key; answered once the new key's capability exists
+  // (the old one is still served until it expires, for the agent's requests already under way).
+  setHandler(
+    rotateSessionKeyUpdate,
+    async (req: RotateSessionKeyRequest) => {
+      const ticket = session.requestSessionKeyRotation(req);
+      await condition(() => session.settled(ticket));
+      return session.rotationOutcome(ticket);
+    },
+    { validator: (req: RotateSessionKeyRequest) => session.validateSessionKeyRotation(req) },
+  );
   setHandler(stopSignal, (req) => {
     log.info('stop requested', { reason: req?.reason });
     session.close('stop');
@@ -88,7 +111,8 @@ export async function sessionRefreshWorkflow(input: SessionRefreshInput): Promis
   const continueAsNew = makeContinueAsNewFunc<typeof sessionRefreshWorkflow>({
     typedSearchAttributes: workflowInfo().typedSearchAttributes,
   });
-  return continueAsNew({ ...input, carried: session.carry() });
+  // The spec as it is now: a rotateSessionKey changed the key the next run mints for.
+  return continueAsNew({ ...input, spec: session.spec, carried: session.carry() });
 }
 
 /** Sleeps until the next mint or expiry is due, a rotation moves the next mint earlier, or a stop. */

@@ -19,6 +19,7 @@ import {
   LitSessionGeneration,
   LitSessionState,
 } from '../shared/search-attributes';
+import { normaliseSessionPublicKey, sessionPublicKeyProblem } from '../shared/spec-rules';
 import type {
   AgentSpec,
   CarriedState,
@@ -26,6 +27,8 @@ import type {
   MintRequest,
   MintResult,
   RotateRequest,
+  RotateSessionKeyRequest,
+  SessionCapability,
   SessionRefreshOptions,
   SessionSigsMap,
   SessionState,
@@ -69,13 +72,17 @@ export interface SessionInit {
 }
 
 export class AgentSession {
-  readonly spec: AgentSpec;
+  /** Replaced (never mutated) by `requestSessionKeyRotation`; continue-as-new passes it on. */
+  spec: AgentSpec;
   state: SessionState = 'pending';
   generation = 0;
   closing: Closing | null = null;
   attemptsThisRun = 0;
 
   private sigs: SessionSigsMap | null = null;
+  /** Agent-held mode: the capability for the current key, and the previous key's until it expires. */
+  private capability: SessionCapability | null = null;
+  private previousCapability: SessionCapability | null = null;
   private issuedAt: number | null = null;
   private expiresAt: number | null = null;
   private nodeUrls: string[] = [];
@@ -114,6 +121,8 @@ export class AgentSession {
       this.state = c.state;
       this.generation = c.generation;
       this.sigs = c.sessionSigs;
+      this.capability = c.capability ?? null;
+      this.previousCapability = c.previousCapability ?? null;
       this.issuedAt = parseTime(c.issuedAt);
       this.expiresAt = parseTime(c.expiresAt);
       this.nodeUrls = [...c.nodeUrls];
@@ -136,7 +145,8 @@ export class AgentSession {
 
   status(): SessionStatus {
     const now = this.now();
-    const valid = this.sigs !== null && this.expiresAt !== null && now < this.expiresAt;
+    const unexpired = this.expiresAt !== null && now < this.expiresAt;
+    const valid = this.sigs !== null && unexpired;
     return {
       agentId: this.spec.agentId,
       network: this.spec.network,
@@ -144,6 +154,14 @@ export class AgentSession {
       generation: this.generation,
       // Expired sigs are useless to an agent and would only mislead it.
       sessionSigs: valid ? this.sigs : null,
+      // Agent-held mode only (delivered agents' statuses keep their shape): never sigs, the capability.
+      ...(this.agentHeld
+        ? {
+            sessionSigs: null,
+            capability: unexpired ? this.capability : null,
+            previousCapability: this.liveCapability(this.previousCapability, now),
+          }
+        : {}),
       issuedAt: toIso(this.issuedAt),
       expiresAt: toIso(this.expiresAt),
       refreshAt: toIso(this.nextMintAt()),
@@ -152,8 +170,45 @@ export class AgentSession {
     };
   }
 
+  /** Agent-held mode: the spec names the agent's session public key, or a capability is still held. */
+  get agentHeld(): boolean {
+    return this.spec.sessionPublicKey !== undefined || this.capability !== null;
+  }
+
+  /**
+   * Rejects a `rotateSessionKey` update before it is written to history (synchronous, plain TS):
+   * only an agent-held agent has a key to move, and only to a public key (never a secret one).
+   */
+  validateSessionKeyRotation(req: RotateSessionKeyRequest): void {
+    this.validateRotation();
+    if (this.spec.sessionPublicKey === undefined) {
+      throw ApplicationFailure.create({
+        type: 'DeliveredModeAgent',
+        message: `agent ${this.spec.agentId} runs in delivered mode (the keeper makes its sigs): it has no session key of its own to rotate; use rotate, or start it again with a sessionPublicKey`,
+      });
+    }
+    const problem = sessionPublicKeyProblem(req?.sessionPublicKey);
+    if (problem) {
+      throw ApplicationFailure.create({
+        type: 'InvalidSessionPublicKey',
+        message: `sessionPublicKey ${problem}`,
+      });
+    }
+  }
+
+  /**
+   * Moves the agent to a new session public key and asks for a mint for it at once (a ticket, as
+   * `requestRotation`). The current capability stays served as the previous one until it expires
+   * (see `succeeded`), so an agent still using the old key keeps working while it switches.
+   */
+  requestSessionKeyRotation(req: RotateSessionKeyRequest): number {
+    this.spec = { ...this.spec, sessionPublicKey: normaliseSessionPublicKey(req.sessionPublicKey) };
+    return this.requestRotation({ reason: req.reason ?? 'session key rotation' });
+  }
+
   /** Rejects a `rotateNow` update before it is written to history (must stay synchronous). */
   validateRotation(req?: RotateRequest): void {
+    // Also the first check of rotateSessionKey: a closing run takes no update.
     if (this.closing) {
       throw ApplicationFailure.create({
         type: 'WorkflowClosing',
@@ -234,12 +289,18 @@ export class AgentSession {
     return at !== null && at <= this.now();
   }
 
-  /** When the waiting loop must wake up by itself: the next mint, or expiry (so the state flips on time). */
+  /**
+   * When the waiting loop must wake up by itself: the next mint, or expiry (so the state flips on
+   * time), or the expiry of a previous key's capability (so the status stops serving it on time).
+   */
   nextWakeAt(): number | null {
     const now = this.now();
+    const previousExpiry = this.previousCapability ? Date.parse(this.previousCapability.expiresAt) : null;
     const times = [
       this.nextMintAt(),
       this.expiresAt !== null && this.expiresAt > now ? this.expiresAt : null,
+      // A previous key's capability leaves the status when it expires, not at the next refresh.
+      previousExpiry !== null && previousExpiry > now ? previousExpiry : null,
     ];
     const future = times.filter((t): t is number => t !== null);
     return future.length ? Math.min(...future) : null;
@@ -293,6 +354,16 @@ export class AgentSession {
     this.generation++;
     this.state = 'fresh';
     this.sigs = result.sessionSigs;
+    if (result.capability) {
+      // A new key's capability demotes the old key's, which is served until it expires; a refresh
+      // for the same key keeps whatever previous capability is still live.
+      const old = this.capability;
+      if (old && old.sessionPublicKey !== result.capability.sessionPublicKey)
+        this.previousCapability = this.liveCapability(old, now);
+      else this.previousCapability = this.liveCapability(this.previousCapability, now);
+      this.capability = result.capability;
+      this.sigs = null;
+    }
     this.issuedAt = issuedAt;
     this.expiresAt = expiresAt;
     this.nodeUrls = [...result.nodeUrls];
@@ -347,6 +418,10 @@ export class AgentSession {
       state: this.state,
       generation: this.generation,
       sessionSigs: this.sigs,
+      ...(this.capability ? { capability: this.capability } : {}),
+      ...(this.liveCapability(this.previousCapability, this.now())
+        ? { previousCapability: this.previousCapability }
+        : {}),
       issuedAt: toIso(this.issuedAt),
       expiresAt: toIso(this.expiresAt),
       nodeUrls: [...this.nodeUrls],
@@ -390,6 +465,11 @@ export class AgentSession {
 
   private now(): number {
     return Math.max(this.clock.now(), this.passed);
+  }
+
+  /** The capability while it has not expired, else null. */
+  private liveCapability(c: SessionCapability | null, now: number): SessionCapability | null {
+    return c && Date.parse(c.expiresAt) > now ? c : null;
   }
 
   private isExpired(now: number): boolean {
