@@ -39,7 +39,10 @@ type Checkable = Observed & { sigs: SessionSigsMap; key: string };
 type Encrypted = Awaited<ReturnType<typeof encryptFor>>;
 
 /** What the monitor needs of a suite's environment (the chaos suite's, or the cluster suite's). */
-export type MonitoredFleet = Pick<ChaosEnv, 'dir' | 'devnet' | 'agents' | 'keeper'>;
+export type MonitoredFleet = Pick<ChaosEnv, 'dir' | 'agents' | 'keeper'> & {
+  /** The devnet in this process (chaos suite) or in its own (cluster suite): what the monitor reads. */
+  devnet: Pick<ChaosEnv['devnet'], 'nodeUrls' | 'threshold' | 'networkConfig' | 'stats'>;
+};
 
 export class Monitor {
   readonly samples: Sample[] = [];
@@ -75,9 +78,9 @@ export class Monitor {
     private readonly maxNewDecryptsPerTick = Number.POSITIVE_INFINITY,
     /**
      * A decrypt that got no answer within DECRYPT_TIMEOUT_MS says nothing about the sigs when the
-     * suite injects no fault into the Lit network (the cluster suite): the devnet shares this
-     * process and two cores with the workers, Temporal and PostgreSQL, and under a 200-agent burst
-     * it can answer late. Such a check is then no verdict: the sigs stay unchecked, are tried again
+     * suite injects no fault into the Lit network (the cluster suite): the devnet shares two cores
+     * with this process, the workers, Temporal and PostgreSQL, and under a 200-agent burst it can
+     * answer late. Such a check is then no verdict: the sigs stay unchecked, are tried again
      * first at the next tick, and meanwhile the agent is judged as for any unchecked sigs (by its
      * previous, verified and unexpired ones). The chaos suite hangs nodes on purpose, so there a
      * timeout stays a failed check.

@@ -1,7 +1,7 @@
 /**
  * The cluster suite's environment: the local cluster of deploy/local-cluster (PostgreSQL, the
- * Temporal server on it, worker processes with compose's environment), the Lit devnet in this
- * process (so the suite can count the shares its nodes sign), a fleet of EOA and PKP agents whose
+ * Temporal server on it, worker processes with compose's environment), the Lit devnet in a process
+ * of its own (`session-keeper devnet`, see devnet-process.ts), a fleet of EOA and PKP agents whose
  * keys only the workers hold (env references), and the keeper client the CLI would build.
  */
 import fs from 'node:fs';
@@ -10,10 +10,10 @@ import path from 'node:path';
 import { ethers } from 'ethers';
 import { LocalCluster } from '../../deploy/local-cluster/local-cluster';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
-import { type Devnet, startDevnet } from '../../src/devnet';
 import type { SessionStatus } from '../../src/shared/types';
 import type { ChaosAgent } from '../chaos/harness';
 import { NETWORK, startFleetOf, statusesOf } from '../chaos/harness';
+import { DevnetProcess } from './devnet-process';
 
 export interface FleetTiming {
   sessionTtlMs: number;
@@ -24,7 +24,7 @@ export interface FleetTiming {
 export class ClusterEnv {
   private constructor(
     readonly dir: string,
-    readonly devnet: Devnet,
+    readonly devnet: DevnetProcess,
     readonly cluster: LocalCluster,
     readonly keeper: SessionKeeperClient,
     readonly agents: ChaosAgent[],
@@ -38,50 +38,54 @@ export class ClusterEnv {
     timing: FleetTiming;
     blockTimeMs: number;
   }): Promise<ClusterEnv> {
-    const devnet = await startDevnet({ blockTimeMs: opts.blockTimeMs });
-    const agents: ChaosAgent[] = [];
-    const keys: Record<string, string> = {};
-    const spec = {
-      network: NETWORK,
-      sessionTtl: opts.timing.sessionTtlMs,
-      refresh: { renewBefore: opts.timing.renewBeforeMs, jitter: opts.timing.jitter },
-    };
-    for (let i = 1; i <= opts.eoa; i++) {
-      const wallet = ethers.Wallet.createRandom();
-      keys[`CLUSTER_KEY_EOA_${i}`] = wallet.privateKey;
-      const agentId = `cluster-eoa-${i}`;
-      agents.push({
-        agentId,
-        mode: 'eoa',
-        address: wallet.address,
-        spec: { agentId, mode: 'eoa', signer: `env:CLUSTER_KEY_EOA_${i}`, ...spec },
-      });
-    }
-    for (let i = 1; i <= opts.pkp; i++) {
-      const controller = ethers.Wallet.createRandom();
-      keys[`CLUSTER_KEY_PKP_${i}`] = controller.privateKey;
-      const pkp = devnet.mintPkp([controller.address]);
-      const agentId = `cluster-pkp-${i}`;
-      agents.push({
-        agentId,
-        mode: 'pkp',
-        address: pkp.ethAddress,
-        pkpPublicKey: pkp.publicKey,
-        spec: {
-          agentId,
-          mode: 'pkp',
-          signer: `env:CLUSTER_KEY_PKP_${i}`,
-          pkpPublicKey: pkp.publicKey,
-          ...spec,
-        },
-      });
-    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'session-keeper-cluster-suite-'));
+    fs.chmodSync(tmp, 0o755); // PostgreSQL's own user works in a directory under it
+    const networksFile = path.join(tmp, 'networks.json');
+    const devnet = await DevnetProcess.start({
+      blockTimeMs: opts.blockTimeMs,
+      networksFile,
+      networkName: NETWORK,
+      logFile: path.join(tmp, 'devnet.log'),
+    });
     let cluster: LocalCluster | undefined;
     try {
-      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'session-keeper-cluster-suite-'));
-      fs.chmodSync(tmp, 0o755); // PostgreSQL's own user works in a directory under it
-      const networksFile = path.join(tmp, 'networks.json');
-      fs.writeFileSync(networksFile, JSON.stringify({ networks: { [NETWORK]: devnet.networkConfig() } }));
+      const agents: ChaosAgent[] = [];
+      const keys: Record<string, string> = {};
+      const spec = {
+        network: NETWORK,
+        sessionTtl: opts.timing.sessionTtlMs,
+        refresh: { renewBefore: opts.timing.renewBeforeMs, jitter: opts.timing.jitter },
+      };
+      for (let i = 1; i <= opts.eoa; i++) {
+        const wallet = ethers.Wallet.createRandom();
+        keys[`CLUSTER_KEY_EOA_${i}`] = wallet.privateKey;
+        const agentId = `cluster-eoa-${i}`;
+        agents.push({
+          agentId,
+          mode: 'eoa',
+          address: wallet.address,
+          spec: { agentId, mode: 'eoa', signer: `env:CLUSTER_KEY_EOA_${i}`, ...spec },
+        });
+      }
+      for (let i = 1; i <= opts.pkp; i++) {
+        const controller = ethers.Wallet.createRandom();
+        keys[`CLUSTER_KEY_PKP_${i}`] = controller.privateKey;
+        const pkp = await devnet.mintPkp([controller.address]);
+        const agentId = `cluster-pkp-${i}`;
+        agents.push({
+          agentId,
+          mode: 'pkp',
+          address: pkp.ethAddress,
+          pkpPublicKey: pkp.publicKey,
+          spec: {
+            agentId,
+            mode: 'pkp',
+            signer: `env:CLUSTER_KEY_PKP_${i}`,
+            pkpPublicKey: pkp.publicKey,
+            ...spec,
+          },
+        });
+      }
       cluster = await LocalCluster.start({
         dir: path.join(tmp, 'cluster'),
         networksFile,
