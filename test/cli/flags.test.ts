@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import {
+  flagsByField,
   parseAgentsFile,
   parseRefreshAt,
   parseResources,
@@ -68,6 +69,35 @@ describe('agent start flags', () => {
       assert.match(line, /--refresh-at: must be between 0 and 1/);
       assert.ok(!line.includes('\n'));
     }
+  });
+
+  test('each spec field is named by the flag that fills it, read off the command (no table)', () => {
+    const byField = flagsByField();
+    assert.deepEqual(byField.get('agentId'), ['<agentId>']);
+    assert.deepEqual(byField.get('sessionTtl'), ['--ttl']);
+    assert.deepEqual(byField.get('refresh.fraction'), ['--refresh-at']);
+    assert.deepEqual(byField.get('refresh.renewBefore'), ['--refresh-at']);
+    assert.deepEqual(byField.get('refresh.jitter'), ['--jitter']);
+    assert.deepEqual(byField.get('resourceAbilityRequests'), ['--resources']);
+    assert.deepEqual(byField.get('litAction.code'), ['--lit-action-file']);
+    assert.deepEqual(byField.get('capacityDelegation.ttl'), ['--capacity-ttl']);
+    // Options that fill no spec field (connection, output, --replace) are not fields.
+    assert.ok(![...byField.values()].flat().some((f) => ['--address', '--output', '--replace'].includes(f)));
+    const line = specErrorForFlags(
+      new AgentSpecError([
+        { field: 'labels.team', message: 'is too long' },
+        { field: 'litAction', message: 'give exactly one of litAction.code or litAction.ipfsId' },
+        { field: 'litAction', message: 'only applies to mode "pkp"' },
+        { field: '(spec)', message: 'is not an object' },
+      ]),
+    );
+    assert.equal(
+      line,
+      'invalid agent spec: --label: is too long; ' +
+        '--lit-action-file/--lit-action-ipfs-id: give exactly one of --lit-action-file or --lit-action-ipfs-id; ' +
+        '--lit-action-file/--lit-action-ipfs-id/--lit-action-params: only applies to mode "pkp"; ' +
+        '(spec): is not an object',
+    );
   });
 
   test('--from-file accepts an array or {agents: [...]}', () => {

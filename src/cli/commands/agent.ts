@@ -160,31 +160,70 @@ export function specInputFromFlags(agentId: string | undefined, f: StartFlags): 
   return spec;
 }
 
-const FLAG_FOR_FIELD: [RegExp, string][] = [
-  [/^agentId$/, '<agentId>'],
-  [/^network$/, '--network'],
-  [/^mode$/, '--mode'],
-  [/^signer$/, '--signer'],
-  [/^pkpPublicKey$/, '--pkp-public-key'],
-  [/^sessionTtl$/, '--ttl'],
-  [/^refresh\.(fraction|renewBefore)$/, '--refresh-at'],
-  [/^refresh\.jitter$/, '--jitter'],
-  [/^resourceAbilityRequests/, '--resources'],
-  [/^labels/, '--label'],
-  [/^capacityDelegation\.signer$/, '--capacity-signer'],
-  [/^capacityDelegation\.capacityTokenId$/, '--capacity-token-id'],
-  [/^capacityDelegation\.ttl$/, '--capacity-ttl'],
-  [/^litAction\.code$/, '--lit-action-file'],
-  [/^litAction\.ipfsId$/, '--lit-action-ipfs-id'],
-  [/^litAction\.jsParams/, '--lit-action-params'],
-  [/^litAction$/, '--lit-action-file/--lit-action-ipfs-id'],
-];
+/**
+ * Pure: the flags (or `<argument>`) that fill each spec field, read off the command's own
+ * definitions: every option and argument of `start` is given alone to `specInputFromFlags`, and
+ * whichever fields it fills are its fields. No table to keep in step with the flags: a new flag
+ * names its own field. A flag whose value takes several forms is given each (text, and a
+ * fraction for `--refresh-at`, which fills `refresh.fraction` or `refresh.renewBefore`).
+ */
+export function flagsByField(cmd: Command = startCommand()): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (name: string, input: Record<string, unknown>) => {
+    for (const field of leafFields(input)) out.set(field, [...(out.get(field) ?? []), name]);
+  };
+  const PROBES = ['\u0000probe', '0.5'];
+  for (const arg of cmd.registeredArguments) {
+    for (const probe of PROBES) add(`<${arg.name()}>`, specInputFromFlags(probe, {}));
+  }
+  for (const option of cmd.options) {
+    if (!option.long) continue;
+    for (const probe of PROBES) {
+      try {
+        add(option.long, specInputFromFlags(undefined, { [option.attributeName()]: probe } as StartFlags));
+      } catch {
+        // an option whose value this probe cannot take fills no field with it
+      }
+    }
+  }
+  for (const [field, names] of out) out.set(field, [...new Set(names)]);
+  return out;
+}
 
-/** Pure: an `AgentSpecError` in terms of the command's flags, on one line. */
-export function specErrorForFlags(err: AgentSpecError): string {
+/** Pure: the dotted paths of the values in `input` (arrays and non-plain values are leaves). */
+function leafFields(input: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(input).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+      ? leafFields(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [`${prefix}${k}`],
+  );
+}
+
+let startFlagsByField: Map<string, string[]> | undefined;
+function startFieldFlags(): Map<string, string[]> {
+  startFlagsByField ??= flagsByField();
+  return startFlagsByField;
+}
+
+/**
+ * Pure: an `AgentSpecError` in terms of the command's flags, on one line. Each issue is named by
+ * the flag of its field (or of the field it sits in: `--label` for `labels.team`); an issue about
+ * a whole sub-object (`litAction`) by the flags of the fields its message names, else of all its
+ * fields; field paths in the message (`litAction.ipfsId`) read as their flags.
+ */
+export function specErrorForFlags(err: AgentSpecError, byField = startFieldFlags()): string {
+  const flagsOf = (field: string) => byField.get(field) ?? [];
+  const FIELD_PATH = /\b[A-Za-z]+(?:\.[A-Za-z]+)+\b/g;
   const parts = err.issues.map((i) => {
-    const flag = FLAG_FOR_FIELD.find(([re]) => re.test(i.field))?.[1] ?? i.field;
-    return `${flag}: ${i.message}`;
+    const mentioned = [...i.message.matchAll(FIELD_PATH)].map((m) => m[0]);
+    const message = i.message.replace(FIELD_PATH, (path) =>
+      flagsOf(path).length ? flagsOf(path).join('/') : path,
+    );
+    const own = [...byField.keys()].filter((f) => i.field === f || i.field.startsWith(`${f}.`));
+    const inside = [...byField.keys()].filter((f) => f.startsWith(`${i.field}.`));
+    const named = inside.filter((f) => mentioned.includes(f));
+    const flags = [...new Set((own.length ? own : named.length ? named : inside).flatMap(flagsOf))];
+    return `${flags.length ? flags.join('/') : i.field}: ${message}`;
   });
   return `invalid agent spec: ${parts.join('; ')}`;
 }
