@@ -332,7 +332,7 @@ function writeResults(): void {
     '',
     `Command: \`npm run test:cluster\`. Run ${startedAt.toISOString()}, ${seconds(Date.now() - startedAt.getTime())} in all (setup ${seconds(setupMs)}, of which building the Temporal server ${env.cluster.buildSeconds} s${env.cluster.buildSeconds ? '' : ' (cached)'}).`,
     '',
-    `- Temporal server ${env.cluster.facts.temporalServerVersion} (docker-compose.yml's pin, built from the Go module proxy), PostgreSQL store and SQL visibility, ${WORKERS} worker processes with compose's worker environment, devnet of 3 nodes in its own process (`session-keeper devnet`)`,
+    `- Temporal server ${env.cluster.facts.temporalServerVersion} (docker-compose.yml's pin, built from the Go module proxy), PostgreSQL store and SQL visibility, ${WORKERS} worker processes with compose's worker environment, devnet of 3 nodes in its own process (\`session-keeper devnet\`)`,
     `- the Temporal server and PostgreSQL each stay down ${OUTAGE_MS / 1000} s in their scenario; "Temporal not answering" counts from the fault to the first status query answered`,
     `- ${EOA_AGENTS} EOA + ${PKP_AGENTS} PKP agents, sigs for ${TIMING.sessionTtlMs / 60_000} min (no refresh falls due by itself during the run: every generation is a rotation's)`,
     "- monitor: every 5 s each agent's status (query); a real decrypt on the devnet of new sigs (12 a tick) and of unchanged ones every 2 min; a decrypt the devnet does not answer within 10 s (two cores for everything) is no verdict: those sigs are checked again at the next tick, and until then the agent's previous verified, unexpired sigs count",
