@@ -1,27 +1,26 @@
 /**
- * Issue 20, test (c) and the agent's half of agent-held mode, end to end on the devnet with the
- * stock SDK (LitNodeClientNodeJs 7.4.0), nothing faked:
- * - the per-node sigs `AgentSessionSigner` makes from a capability for its key pair are the bytes
- *   the SDK's own `getSessionSigs` would sign (same messages but for the times), and the nodes
- *   accept them: an EOA agent decrypts, a PKP agent `pkpSign`s as its PKP;
+ * Issue 20, test (c) and the agent's half of agent-held mode, end to end with nothing faked: a
+ * Temporal dev server, the real worker (workflow + mint activity) keeping a *capability* fresh for
+ * agents started with `sessionPublicKey`, the keeper client's query, the devnet and the stock SDK
+ * (LitNodeClientNodeJs 7.4.0) as the agent's own client:
+ * - the per-node sigs `AgentSessionSigner` makes from the keeper's capability are the messages the
+ *   SDK's own `getSessionSigs` signs with the same key pair and capability (times aside), and the
+ *   nodes accept them: an EOA agent decrypts, a PKP agent `pkpSign`s as its PKP;
+ * - a capability for another key is not wrapped (the signer says why);
  * - an epoch that ADDS a node: once the agent's own client is connected to it, the agent's next
- *   sigs cover the new node with the same capability (no re-mint, generation unchanged, the keeper
- *   not asked again), and a request the new node answers succeeds.
- *
- * The capability is made with the stock SDK by a separate client standing for the keeper (EOA:
- * `createSiweMessage` + `generateAuthSig` with `uri: lit:session:<pub>`; PKP: `signSessionKey`
- * with only the public half of the key), and served to the signer through its status seam the way
- * the agent's workflow query serves it.
+ *   sigs cover the new node with the capability it already holds (same generation, the keeper not
+ *   asked again: no re-mint), and the new node answers a request made with them.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSiweMessage, generateAuthSig } from '@lit-protocol/auth-helpers';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
-import { AgentSessionSigner, type CapabilityStatus } from '../../src/client/agent-session-signer';
+import type { SessionKeeperClient } from '../../src/client';
+import { AgentSessionSigner } from '../../src/client/agent-session-signer';
 import {
   readSessionKeyFile,
   type SessionKeyPair,
@@ -30,30 +29,24 @@ import {
 import { type Devnet, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
-import type { SessionCapability } from '../../src/shared/types';
-import {
-  connected,
-  DECRYPT_ANY,
-  decryptWith,
-  encryptFor,
-  ethWalletAuthMethod,
-  inMs,
-  PKP_SIGNING,
-  type ResourceAbilityRequests,
-} from '../devnet/helpers';
+import type { ResourceAbility, SessionStatus } from '../../src/shared/types';
+import { connected, DECRYPT_ANY, decryptWith, encryptFor } from '../devnet/helpers';
 import { until } from '../polling';
-import { assertSignsAsPkp } from './harness';
+import { assertSignsAsPkp, startKeeper, startLocalTemporal, statusWhere } from './harness';
 
 const wallet = ethers.Wallet.createRandom();
 const controller = ethers.Wallet.createRandom();
+const signerEnv = { HELD_WALLET_KEY: wallet.privateKey, HELD_CONTROLLER_KEY: controller.privateKey };
+const PKP_SIGNING_ANY: ResourceAbility[] = [{ resource: 'lit-pkp://*', ability: 'pkp-signing' }];
 
+let env: TestWorkflowEnvironment;
 let devnet: Devnet;
 /** The agent's own client. */
 let lit: LitNodeClientNodeJs;
-/** The keeper's client, which only makes capabilities. */
-let keeperLit: LitNodeClientNodeJs;
 let pkp: PkpInfo;
 let dir: string;
+let keeper: SessionKeeperClient;
+let keeperStack: Awaited<ReturnType<typeof startKeeper>> | undefined;
 
 function newKeyPair(name: string): SessionKeyPair {
   const file = path.join(dir, name);
@@ -61,64 +54,43 @@ function newKeyPair(name: string): SessionKeyPair {
   return readSessionKeyFile(file);
 }
 
-/** EOA capability for `publicKey`: the wallet's SIWE naming lit:session:<key>, with ReCap resources. */
-async function eoaCapability(
-  publicKey: string,
-  resources: ResourceAbilityRequests,
-): Promise<SessionCapability> {
-  const expiresAt = inMs(3600_000);
-  const toSign = await createSiweMessage({
-    uri: `lit:session:${publicKey}`,
-    expiration: expiresAt,
-    resources,
-    walletAddress: wallet.address,
-    nonce: await keeperLit.getLatestBlockhash(),
-    litNodeClient: keeperLit,
+/** Starts an agent-held agent for `key`'s public half and waits for its first capability. */
+async function startHeldAgent(
+  agentId: string,
+  key: SessionKeyPair,
+  mode: 'eoa' | 'pkp',
+  resourceAbilityRequests?: ResourceAbility[],
+): Promise<SessionStatus> {
+  await keeper.startAgent({
+    agentId,
+    network: 'devnet',
+    mode,
+    signer: mode === 'eoa' ? 'env:HELD_WALLET_KEY' : 'env:HELD_CONTROLLER_KEY',
+    ...(mode === 'pkp' ? { pkpPublicKey: pkp.publicKey } : {}),
+    ...(resourceAbilityRequests ? { resourceAbilityRequests } : {}),
+    sessionPublicKey: key.publicKey,
   });
-  const authSig = await generateAuthSig({ signer: wallet, toSign });
-  return { sessionPublicKey: publicKey, authSig: authSig as SessionCapability['authSig'], expiresAt };
+  const status = await statusWhere(
+    keeper,
+    agentId,
+    'holding a capability',
+    (s) => s.state === 'fresh' && !!s.capability,
+  );
+  assert.equal(status.sessionSigs, null, 'agent-held: the keeper serves no sigs');
+  assert.equal(status.capability?.sessionPublicKey, key.publicKey);
+  return status;
 }
 
-/** PKP capability for `publicKey`: the network signs the session key (only its public half given). */
-async function pkpCapability(
-  publicKey: string,
-  resources: ResourceAbilityRequests,
-): Promise<SessionCapability> {
-  const expiresAt = inMs(3600_000);
-  const { authSig } = await keeperLit.signSessionKey({
-    sessionKey: { publicKey, secretKey: '' },
-    pkpPublicKey: pkp.publicKey,
-    authMethods: [await ethWalletAuthMethod(keeperLit, controller)],
-    resourceAbilityRequests: resources,
-    // As getPkpSessionSigs passes them.
-    resources: [
-      (
-        await keeperLit.generateSessionCapabilityObjectWithWildcards(resources.map((r) => r.resource))
-      ).encodeAsSiweResource(),
-    ],
-    expiration: expiresAt,
-  });
-  return { sessionPublicKey: publicKey, authSig: authSig as SessionCapability['authSig'], expiresAt };
-}
-
-/** A signer reading `capability` as the agent's workflow query would serve it; counts the reads. */
-function signerFor(agentId: string, key: SessionKeyPair, capability: SessionCapability) {
+/** The agent's signer: its key pair, the keeper's query, its own client; counts the keeper reads. */
+function signerFor(agentId: string, key: SessionKeyPair) {
   const reads = { count: 0 };
-  const status: CapabilityStatus = {
-    state: 'fresh',
-    generation: 1,
-    refreshAt: inMs(2400_000),
-    sessionSigs: null,
-    capability,
-    previousCapability: null,
-  };
   const signer = new AgentSessionSigner({
     agentId,
     sessionKey: key,
     litNodeClient: lit,
-    fetchStatus: async () => {
+    fetchStatus: (id) => {
       reads.count++;
-      return status;
+      return keeper.querySessionStatus(id);
     },
   });
   return { signer, reads };
@@ -129,33 +101,40 @@ function withoutTimes(message: string): unknown {
   return rest;
 }
 
-describe('end to end: agents make their own session sigs from a capability (AgentSessionSigner)', () => {
+describe("end to end: agents make their own session sigs from the keeper's capability (AgentSessionSigner)", () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-signer-e2e-'));
+    env = await startLocalTemporal();
     devnet = await startDevnet({ blockTimeMs: 1000 });
     pkp = devnet.mintPkp([controller.address]);
     lit = await connected(devnet.networkConfig());
-    keeperLit = await connected(devnet.networkConfig());
+    keeperStack = await startKeeper(env.nativeConnection, env.address, devnet, signerEnv);
+    keeper = keeperStack.keeper;
   });
 
   after(async () => {
+    await keeperStack?.stop();
     if (lit) await disposeLitClient(lit);
-    if (keeperLit) await disposeLitClient(keeperLit);
+    await env?.teardown();
     await devnet?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('EOA: the sigs are the stock SDK’s messages and they decrypt', async () => {
     const key = newKeyPair('eoa.key');
-    const capability = await eoaCapability(key.publicKey, DECRYPT_ANY());
-    const { signer } = signerFor('eoa-agent', key, capability);
+    const status = await startHeldAgent('held-eoa', key, 'eoa');
+    const { signer } = signerFor('held-eoa', key);
     const sigs = await signer.getSessionSigs();
     assert.deepEqual(Object.keys(sigs).sort(), [...lit.connectedNodes].sort());
 
     // The stock SDK with the same key pair and capability signs the same messages (times aside).
+    const capability = status.capability!;
     const sdkSigs = (await lit.getSessionSigs({
       sessionKey: key,
       resourceAbilityRequests: DECRYPT_ANY(),
+      ...(capability.capacityDelegationAuthSig
+        ? { capacityDelegationAuthSig: capability.capacityDelegationAuthSig }
+        : {}),
       authNeededCallback: async () => capability.authSig,
     })) as typeof sigs;
     for (const [url, sig] of Object.entries(sigs)) {
@@ -173,25 +152,26 @@ describe('end to end: agents make their own session sigs from a capability (Agen
 
   test('PKP: the sigs pkpSign as the PKP', async () => {
     const key = newKeyPair('pkp.key');
-    const capability = await pkpCapability(key.publicKey, PKP_SIGNING());
-    const { signer } = signerFor('pkp-agent', key, capability);
+    await startHeldAgent('held-pkp', key, 'pkp', PKP_SIGNING_ANY);
+    const { signer } = signerFor('held-pkp', key);
     await assertSignsAsPkp(lit, pkp, await signer.getSessionSigs(), 'agent-held pkp', 'agent-held PKP');
   });
 
   test('a capability for another key: the signer refuses to wrap it and says why', async () => {
     const key = newKeyPair('owner.key');
     const stranger = newKeyPair('stranger.key');
-    const capability = await eoaCapability(key.publicKey, DECRYPT_ANY());
-    const { signer } = signerFor('stranger', stranger, capability);
+    await startHeldAgent('held-owner', key, 'eoa');
+    const { signer } = signerFor('held-owner', stranger);
     await assert.rejects(signer.getSessionSigs({ waitTimeoutMs: 0 }), /bound to session key/);
   });
 
   test('an epoch that adds a node: the next sigs cover it without a re-mint, and the new node answers them', async () => {
     const key = newKeyPair('epoch.key');
-    const capability = await eoaCapability(key.publicKey, DECRYPT_ANY());
-    const { signer, reads } = signerFor('epoch-agent', key, capability);
+    const minted = await startHeldAgent('held-epoch', key, 'eoa');
+    const { signer, reads } = signerFor('held-epoch', key);
     const before = await signer.getWithInfo();
     assert.equal(before.nodeUrls.length, 3);
+    assert.equal(before.generation, minted.generation);
     assert.equal(reads.count, 1);
 
     const change = await devnet.advanceEpoch({ addNode: true });
@@ -211,9 +191,16 @@ describe('end to end: agents make their own session sigs from a capability (Agen
     assert.equal(next.fromCache, false, 'made again for the new node set');
     assert.ok(next.nodeUrls.includes(added));
     assert.ok(next.sessionSigs[added], 'a sig for the new node');
-    assert.equal(next.generation, before.generation, 'same generation: no re-mint');
-    assert.equal(next.capabilityExpiresAt, before.capabilityExpiresAt, 'same capability');
+    assert.equal(next.generation, minted.generation, 'the same generation: no re-mint needed');
+    assert.equal(next.capabilityExpiresAt, before.capabilityExpiresAt, 'the same capability');
     assert.equal(reads.count, 1, 'the keeper was not asked again');
+    const capabilityIn = (sig: { signedMessage: string }) =>
+      (JSON.parse(sig.signedMessage) as { capabilities: { sig: string }[] }).capabilities.at(-1)?.sig;
+    assert.equal(
+      capabilityIn(next.sessionSigs[added]),
+      minted.capability?.authSig.sig,
+      'generation 1 capability',
+    );
 
     const nodeSuccesses = () =>
       devnet.stats().nodes.find((n) => n.url === added)?.successes.encryption_sign ?? 0;
