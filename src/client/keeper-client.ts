@@ -28,21 +28,30 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, type SearchAttributePair } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import { setupPayloadEncryption } from '../codec/data-converter';
 import { type AgentSpecInput, sameSpec } from '../shared/agent-spec';
 import { canonicalJson } from '../shared/canonical-json';
 import { formatDuration, parseDuration } from '../shared/duration';
-import { currentSessionSigsQuery, rotateNowUpdate, rotateSignal, stopSignal } from '../shared/messages';
+import {
+  currentSessionSigsQuery,
+  rotateNowUpdate,
+  rotateSessionKeyUpdate,
+  rotateSignal,
+  stopSignal,
+} from '../shared/messages';
 import { agentIdFromWorkflowId, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor } from '../shared/names';
 import { loadNetworkConfig, type NetworkConfig } from '../shared/network-config';
 import { LitAgentId, LitNetwork, LitSessionGeneration, LitSessionState } from '../shared/search-attributes';
+import { normaliseSessionPublicKey, sessionPublicKeyProblem } from '../shared/spec-rules';
 import type {
   AgentSpec,
   RotateRequest,
+  RotateSessionKeyRequest,
   SessionRefreshInput,
   SessionSigsMap,
   SessionState,
@@ -549,6 +558,41 @@ export class SessionKeeperClient {
         );
         return { agentId, status };
       } catch (err) {
+        throw await this.explainMissing(agentId, err, timeoutMs, deadline);
+      }
+    });
+  }
+
+  /**
+   * Agent-held mode: moves the agent to a new session key pair (update `rotateSessionKey`). Give
+   * only the new PUBLIC key (64 hex digits); the answer is the status once the capability for it
+   * is minted, with the old key's capability still served as `previousCapability` until it
+   * expires. Refused (SessionKeeperError) for a delivered-mode agent or a key that is not public.
+   */
+  async rotateSessionKey(
+    agentId: string,
+    newPublicKey: string,
+    reason?: string,
+    opts: { timeout?: number | string } = {},
+  ): Promise<SessionStatus> {
+    const problem = sessionPublicKeyProblem(newPublicKey);
+    if (problem) throw new SessionKeeperError(`the new session public key ${problem}`);
+    const request: RotateSessionKeyRequest = {
+      sessionPublicKey: normaliseSessionPublicKey(newPublicKey),
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    const timeoutMs = durationMs(opts.timeout, 'timeout') ?? 120_000;
+    return this.guard({ agentId }, async () => {
+      const handle = this.temporal.workflow.getHandle(workflowIdFor(agentId));
+      const deadline = Date.now() + timeoutMs;
+      try {
+        return await this.temporal.connection.withDeadline(deadline, () =>
+          handle.executeUpdate(rotateSessionKeyUpdate, { args: [request] }),
+        );
+      } catch (err) {
+        // The workflow's refusal (delivered mode, a bad key, a permanent mint failure) as it said it.
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+          throw new SessionKeeperError(`agent "${agentId}": ${err.cause.message}`);
         throw await this.explainMissing(agentId, err, timeoutMs, deadline);
       }
     });
