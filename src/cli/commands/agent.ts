@@ -11,6 +11,7 @@ import { statusFromPublished } from '../../client/visibility';
 import { AgentSpecError, MAX_LIT_ACTION_CODE_CHARS } from '../../shared/agent-spec';
 import type { AgentSpec, ResourceAbility, SessionStatus } from '../../shared/types';
 import { isLocalAddress } from '../../temporal/connection-config';
+import { registerSessionKeyCommands } from './agent-session-key';
 import {
   addConnectionOptions,
   type ConnectionOptionValues,
@@ -627,5 +628,6 @@ export function register(program: Command): void {
   agent.addCommand(sigsCommand());
   agent.addCommand(statusCommand());
   agent.addCommand(listCommand());
+  registerSessionKeyCommands(agent);
   program.addCommand(agent);
 }
