@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { writeNewSessionKeyFile } from '../../src/client/session-key-file';
 import { type Harness, REPO, runCli, startHarness } from '../client/harness';
 
 const KEY = 'ab'.repeat(32);
@@ -106,6 +107,43 @@ const ROWS: Row[] = [
     ],
   },
   {
+    shown: '`--session-public-key <128 hex>` (a session secret key)',
+    args: () => [...eoa, '--signer', 'env:K', '--session-public-key', `${'12'.repeat(32)}${KEY}`],
+  },
+  {
+    shown: '`--session-public-key <63 hex>`',
+    args: () => [...eoa, '--signer', 'env:K', '--session-public-key', KEY.slice(1)],
+  },
+  {
+    shown: '`--session-public-key 0x<64 hex> --mode pkp` without `--pkp-public-key`',
+    args: () => [
+      '--network',
+      'devnet',
+      '--mode',
+      'pkp',
+      '--signer',
+      'env:K',
+      '--session-public-key',
+      `0x${KEY}`,
+    ],
+  },
+  {
+    shown: '`--session-key-file missing.key`',
+    args: () => [...eoa, '--signer', 'env:K', '--session-key-file', 'missing.key'],
+  },
+  {
+    shown: '`--session-public-key <64 hex> --session-key-file agent.key`',
+    args: (dir) => [
+      ...eoa,
+      '--signer',
+      'env:K',
+      '--session-public-key',
+      KEY,
+      '--session-key-file',
+      path.join(dir, 'agent.session-key'),
+    ],
+  },
+  {
     shown: '`--signer env:UNSET_KEY`, Temporal on loopback',
     args: () => [...eoa, '--signer', 'env:UNSET_KEY'],
   },
@@ -136,6 +174,7 @@ describe('agent start with bad input: one line naming the flag and the fix, noth
     fs.writeFileSync(path.join(dir, 'a.js'), 'Lit.Actions.setResponse({ response: "true" });');
     fs.writeFileSync(path.join(dir, 'open.key'), `0x${'22'.repeat(32)}\n`);
     fs.chmodSync(path.join(dir, 'open.key'), 0o644);
+    writeNewSessionKeyFile(path.join(dir, 'agent.session-key'));
   });
   after(async () => {
     await h?.close();

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { register } from '../../src/cli/commands/agent';
+import { writeNewSessionKeyFile } from '../../src/client/session-key-file';
 import type { AgentSpec } from '../../src/shared/types';
 import { type Harness, runCli, startHarness } from '../client/harness';
 
@@ -74,7 +75,10 @@ describe('agent start: every flag reaches the stored spec', () => {
   });
 
   test('one row per way of starting an agent', async () => {
-    const [a1, a2, a3, cap] = h.newAgents('flags', 4);
+    const [a1, a2, a3, cap, a4, a5] = h.newAgents('flags', 6);
+    const sessionPub = 'a1'.repeat(32);
+    const keyFile = path.join(dir, 'agent.session-key');
+    const keyPair = writeNewSessionKeyFile(keyFile);
     const rows: { args: string[]; agentId: string; expect: Partial<AgentSpec> }[] = [
       {
         agentId: a1.agentId,
@@ -160,6 +164,38 @@ describe('agent start: every flag reaches the stored spec', () => {
         args: ['--network', 'devnet', '--mode', 'pkp', '--pkp-public-key', PKP, '--lit-action-ipfs-id', CID],
         expect: { litAction: { ipfsId: CID } },
       },
+      {
+        // Agent-held mode: the public key as given (0x, uppercase), stored normalised.
+        agentId: a4.agentId,
+        args: [
+          '--network',
+          'devnet',
+          '--mode',
+          'eoa',
+          '--signer',
+          a4.signer,
+          '--session-public-key',
+          `0x${sessionPub.toUpperCase()}`,
+        ],
+        expect: { sessionPublicKey: sessionPub },
+      },
+      {
+        // The key file `agent keygen` writes: only its public half is stored.
+        agentId: a5.agentId,
+        args: [
+          '--network',
+          'devnet',
+          '--mode',
+          'pkp',
+          '--pkp-public-key',
+          PKP,
+          '--signer',
+          a5.signer,
+          '--session-key-file',
+          keyFile,
+        ],
+        expect: { mode: 'pkp', sessionPublicKey: keyPair.publicKey },
+      },
     ];
     for (const row of rows) {
       const r = await cli('agent', 'start', row.agentId, ...row.args);
@@ -170,6 +206,27 @@ describe('agent start: every flag reaches the stored spec', () => {
       }
       if (row.expect.litAction) assert.equal(spec.signer, undefined, 'a Lit Action agent has no signer');
     }
+    const storedText = JSON.stringify(await stored(a5.agentId));
+    assert.ok(!storedText.includes(keyPair.secretKey.slice(0, 64)), 'the secret half is not stored');
+    // The two ways of naming the key exclude each other; nothing starts.
+    const both = await cli(
+      'agent',
+      'start',
+      'flags-both-keys',
+      '--network',
+      'devnet',
+      '--mode',
+      'eoa',
+      '--signer',
+      a4.signer,
+      '--session-public-key',
+      sessionPub,
+      '--session-key-file',
+      keyFile,
+    );
+    assert.notEqual(both.code, 0);
+    assert.match(both.stderr, /either --session-public-key or --session-key-file, not both/);
+    assert.equal(await h.keeper.runningSpec('flags-both-keys'), undefined);
   });
 
   test('--from-file with flags as defaults for each entry, and --replace', async () => {

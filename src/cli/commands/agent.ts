@@ -5,13 +5,13 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AgentStatus, BulkStartItem, SessionKeeperClient, StartAgentResult } from '../../client';
+import { readSessionPublicKey } from '../../client/session-key-file';
 import { describeReferenceProblem, unresolvedReferences } from '../../client/signer-preflight';
 import { validateAgentSpec, validateAgentSpecs } from '../../client/validate';
 import { statusFromPublished } from '../../client/visibility';
 import { AgentSpecError, MAX_LIT_ACTION_CODE_CHARS } from '../../shared/agent-spec';
-import type { AgentSpec, ResourceAbility, SessionStatus } from '../../shared/types';
+import type { AgentSpec, ResourceAbility, SessionCapability, SessionStatus } from '../../shared/types';
 import { isLocalAddress } from '../../temporal/connection-config';
-import { registerSessionKeyCommands } from './agent-session-key';
 import {
   addConnectionOptions,
   type ConnectionOptionValues,
@@ -30,6 +30,7 @@ import {
   relativeTime,
   renderTable,
 } from '../output';
+import { registerSessionKeyCommands } from './agent-session-key';
 
 export interface StartFlags {
   network?: string;
@@ -51,6 +52,13 @@ export interface StartFlags {
   litActionFile?: string;
   litActionIpfsId?: string;
   litActionParams?: unknown;
+  /** Agent-held mode: the agent's session public key, as given. */
+  sessionPublicKey?: string;
+  /**
+   * Agent-held mode: the public key read from `--session-key-file` (its parser reads the file and
+   * keeps only the public half; commander stores it under this name).
+   */
+  sessionKeyFile?: string;
 }
 
 /** A fleet file beyond this is refused before it is read (64 MiB: ~100,000 specs). */
@@ -73,6 +81,29 @@ export function readLitActionFile(file: string): string {
       `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the Lit Action's .js file`,
     );
   }
+}
+
+/**
+ * commander parser for `--session-key-file <file>`: the PUBLIC half of the key pair `agent keygen`
+ * wrote (the file is read under the key file policy; the secret half goes nowhere).
+ */
+export function readSessionKeyFilePublicKey(file: string): string {
+  try {
+    return readSessionPublicKey(file);
+  } catch (err) {
+    // The key file's own message names the file and the fix (agent keygen).
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** Pure: the session public key of `--session-public-key` / `--session-key-file`, which exclude each other. */
+export function sessionPublicKeyFromFlags(f: Pick<StartFlags, 'sessionPublicKey' | 'sessionKeyFile'>) {
+  if (f.sessionPublicKey !== undefined && f.sessionKeyFile !== undefined) {
+    throw new InvalidArgumentError(
+      'give either --session-public-key or --session-key-file, not both (the file holds the same public key)',
+    );
+  }
+  return f.sessionPublicKey ?? f.sessionKeyFile;
 }
 
 /** commander parser for `--lit-action-params <json>`; whether it is an object is parseAgentSpec's call. */
@@ -135,6 +166,8 @@ export function specInputFromFlags(agentId: string | undefined, f: StartFlags): 
   if (f.mode !== undefined) spec.mode = f.mode;
   if (f.signer !== undefined) spec.signer = f.signer;
   if (f.pkpPublicKey !== undefined) spec.pkpPublicKey = f.pkpPublicKey;
+  const sessionPublicKey = sessionPublicKeyFromFlags(f);
+  if (sessionPublicKey !== undefined) spec.sessionPublicKey = sessionPublicKey;
   if (f.ttl !== undefined) spec.sessionTtl = f.ttl;
   if (f.refreshAt !== undefined || f.jitter !== undefined) {
     spec.refresh = {
@@ -311,10 +344,14 @@ function statusRow(
   ];
 }
 
-/** Status without the sigs themselves (bearer credentials do not belong in a status listing). */
+/**
+ * Status without the sigs themselves (bearer credentials do not belong in a status listing), and
+ * for an agent-held agent its mode, key(s) and capability expiry instead of the capability (which
+ * `agent sigs` prints).
+ */
 function publicStatus(s: SessionStatus & Partial<Pick<AgentStatus, 'workflowStatus' | 'running'>>) {
-  const { sessionSigs, ...rest } = s;
-  return { ...rest, nodes: sessionSigs ? Object.keys(sessionSigs).length : 0 };
+  const { sessionSigs, capability: _capability, previousCapability: _previous, ...rest } = s;
+  return { ...rest, ...sessionModeOf(s), nodes: sessionSigs ? Object.keys(sessionSigs).length : 0 };
 }
 
 async function fleetStatuses(keeper: SessionKeeperClient, query: string | undefined) {
@@ -360,6 +397,15 @@ function startCommand(): Command {
       'where the worker finds the key: env:NAME or file:/absolute/path (never the key)',
     )
     .option('--pkp-public-key <hex>', 'the PKP public key, 0x04… (mode pkp)')
+    .option(
+      '--session-public-key <hex>',
+      'agent-held mode (recommended): the agent keeps its session key pair and the keeper keeps only the capability for this public key fresh (64 hex digits, from `agent keygen`)',
+    )
+    .option(
+      '--session-key-file <file>',
+      'agent-held mode: the same, read from the key file `agent keygen` wrote (only its public half is sent)',
+      readSessionKeyFilePublicKey,
+    )
     .option('--ttl <duration>', 'session lifetime, 1m-30d (default 24h)')
     .option(
       '--refresh-at <when>',
@@ -405,6 +451,8 @@ Examples:
       --pkp-public-key 0x04… --ttl 7d --refresh-at 12h --capacity-signer env:CAPACITY_OWNER_KEY
   session-keeper agent start agent-3 --network datil --mode pkp --pkp-public-key 0x04… \\
       --lit-action-ipfs-id Qm… --lit-action-params '{"agent":"agent-3"}'
+  session-keeper agent start agent-4 --network datil --mode eoa --signer env:AGENT_4_KEY \\
+      --session-key-file /run/secrets/agent-4.session-key
   session-keeper agent start --from-file agents.json --network devnet`,
     )
     .action(
@@ -549,6 +597,13 @@ Example:
     )
     .action(async (agentId: string, o: Common & { minValidity: number; wait: number }) => {
       await withKeeperClient(o, async (keeper) => {
+        // Agent-held agents get no sigs from the keeper: their capability, which only their own
+        // session key can use (`--session-key-file` makes the sigs from it on this machine).
+        const held = await agentHeldCapability(keeper, agentId, o.minValidity);
+        if (held !== undefined) {
+          process.stdout.write(`${JSON.stringify(held)}\n`);
+          return;
+        }
         const source = keeper.sessionSigsSource(agentId, {
           minValidityMs: o.minValidity,
           waitTimeoutMs: o.wait,
@@ -557,6 +612,109 @@ Example:
         process.stdout.write(`${JSON.stringify(sigs)}\n`);
       });
     });
+}
+
+/**
+ * The capability of an agent-held agent, valid at least `minValidityMs` (else an error saying
+ * why), or undefined for a delivered-mode agent.
+ */
+async function agentHeldCapability(
+  keeper: SessionKeeperClient,
+  agentId: string,
+  minValidityMs: number,
+): Promise<SessionCapability | undefined> {
+  const status = await keeper.querySessionStatus(agentId);
+  if (status.capability === undefined) return undefined;
+  const c = status.capability;
+  if (!c || Date.parse(c.expiresAt) - Date.now() < minValidityMs) {
+    throw new Error(
+      `agent ${agentId} has no capability valid for at least ${minValidityMs / 1000} s (state ${status.state}${status.lastError ? `, last error ${status.lastError.type}` : ''}); see \`session-keeper agent status ${agentId}\``,
+    );
+  }
+  return c;
+}
+
+/** Pure: how an agent gets its sigs, and for an agent-held one its key(s) and capability expiry. */
+export function sessionModeOf(s: SessionStatus & { workflowStatus?: string }) {
+  if (s.capability === undefined) {
+    return { mode: s.workflowStatus && s.workflowStatus !== 'RUNNING' ? 'unknown' : 'delivered' } as const;
+  }
+  const key = (c: SessionCapability | null | undefined) =>
+    c ? { sessionPublicKey: c.sessionPublicKey, expiresAt: c.expiresAt } : null;
+  return {
+    mode: 'agent-held',
+    capability: key(s.capability),
+    previousCapability: key(s.previousCapability),
+  } as const;
+}
+
+function sessionModeLines(s: SessionStatus & { workflowStatus?: string }, now: number): string[] {
+  const m = sessionModeOf(s);
+  if (m.mode !== 'agent-held')
+    return [`mode: ${m.mode}${m.mode === 'delivered' ? ' (the keeper makes the sigs)' : ''}`];
+  const lines = [
+    'mode: agent-held (the agent holds its session key; the keeper keeps only the capability)',
+    m.capability
+      ? `session public key: ${m.capability.sessionPublicKey}, capability expires in ${expiresIn(m.capability.expiresAt, now)} (${m.capability.expiresAt})`
+      : 'session public key: no capability yet',
+  ];
+  if (m.previousCapability)
+    lines.push(
+      `previous session public key: ${m.previousCapability.sessionPublicKey}, its capability served until it expires in ${expiresIn(m.previousCapability.expiresAt, now)} (${m.previousCapability.expiresAt})`,
+    );
+  return lines;
+}
+
+function rotateKeyCommand(): Command {
+  return leaf(
+    'rotate-key',
+    "Move an agent-held agent to a new session key pair: the keeper mints the new key's capability at once and keeps serving the old one until it expires",
+  )
+    .argument('<agentId>')
+    .option('--session-public-key <hex>', 'the new session public key (64 hex digits, from `agent keygen`)')
+    .option(
+      '--session-key-file <file>',
+      'the new key file `agent keygen` wrote (only its public half is sent)',
+      readSessionKeyFilePublicKey,
+    )
+    .option('--reason <text>', 'recorded in the workflow history')
+    .option(
+      '--timeout <duration>',
+      'give up waiting for the new capability after this long',
+      durationArg,
+      120_000,
+    )
+    .addHelpText(
+      'after',
+      `
+Example:
+  session-keeper agent keygen --out /run/secrets/agent-1.next.session-key
+  session-keeper agent rotate-key agent-1 --session-key-file /run/secrets/agent-1.next.session-key --reason 'yearly'`,
+    )
+    .action(
+      async (
+        agentId: string,
+        o: Common &
+          Pick<StartFlags, 'sessionPublicKey' | 'sessionKeyFile'> & { reason?: string; timeout: number },
+      ) => {
+        const key = sessionPublicKeyFromFlags(o);
+        if (key === undefined)
+          throw new Error('give the new key: --session-public-key HEX or --session-key-file FILE');
+        await withKeeperClient(o, async (keeper) => {
+          const status = await keeper.rotateSessionKey(agentId, key, o.reason, { timeout: o.timeout });
+          if (o.output === 'json') {
+            printJson(publicStatus(status));
+            return;
+          }
+          printLine(
+            [
+              `agent ${agentId} moved to a new session key (generation ${status.generation})`,
+              ...sessionModeLines(status, Date.now()),
+            ].join('\n'),
+          );
+        });
+      },
+    );
 }
 
 function statusCommand(): Command {
@@ -581,6 +739,7 @@ function statusCommand(): Command {
           rows[0][2] = `${rows[0][2]} (workflow ${statuses[0].workflowStatus.toLowerCase()})`;
         }
         printLine(rows.length ? renderTable(STATUS_HEAD, rows) : 'no running agents');
+        if (agentId) printLine(sessionModeLines(statuses[0], now).join('\n'));
       });
     });
 }
@@ -627,6 +786,7 @@ export function register(program: Command): void {
   agent.addCommand(stopCommand());
   agent.addCommand(sigsCommand());
   agent.addCommand(statusCommand());
+  agent.addCommand(rotateKeyCommand());
   agent.addCommand(listCommand());
   registerSessionKeyCommands(agent);
   program.addCommand(agent);
