@@ -23,6 +23,7 @@ import {
   type ServerKind,
 } from './b2-fleet-rotation';
 import { b3Markdown, MEMORY_VARIANTS, type MemoryVariant, runB3 } from './b3-steady-state';
+import { b4Markdown, runB4, withB4Section } from './b4-agent-held-signing';
 import { type BenchContext, buildBundle, DevnetHandle, recordCannedResult } from './common';
 import { codeInfo, LoadWindow, machineInfo, waitForQuietMachine } from './machine';
 import { updatedReport } from './report';
@@ -32,7 +33,7 @@ const REPO = path.resolve(__dirname, '..');
 
 const HELP = `npm run bench -- [options]
 
-  --only <list>            benchmarks to run, e.g. B1,B2 (default B1,B2,B3)
+  --only <list>            benchmarks to run, e.g. B1,B2 (default B1,B2,B3,B4)
   --out <file>             report file (default BENCHMARKS.md at the repository root)
   --block-time <ms>        devnet block time, at least 1000 (default 1000)
   --b1-iterations <n>      measured refreshes per B1 flow (default 30)
@@ -112,9 +113,9 @@ function parseOptions(argv: string[]): RunOptions | undefined {
       .map((s) => s.trim())
       .filter(Boolean);
   const cluster = values.cluster ?? false;
-  const only = new Set(list(values.only, cluster ? 'B2' : 'B1,B2,B3').map((s) => s.toUpperCase()));
+  const only = new Set(list(values.only, cluster ? 'B2' : 'B1,B2,B3,B4').map((s) => s.toUpperCase()));
   for (const b of only)
-    if (!['B1', 'B2', 'B3'].includes(b)) throw new Error(`--only: unknown benchmark ${b}`);
+    if (!['B1', 'B2', 'B3', 'B4'].includes(b)) throw new Error(`--only: unknown benchmark ${b}`);
   if (cluster && (only.size !== 1 || !only.has('B2'))) {
     throw new Error('--cluster runs B2 only (--only B2)');
   }
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
     record.code = codeInfo(REPO);
   }
 
+  let b4: string | undefined;
   try {
     if (options.only.has('B1')) {
       log('B1 refresh cost');
@@ -273,6 +275,7 @@ async function main(): Promise<void> {
       record.load.B3 = w.report();
       console.log(b3Markdown(record.b3));
     }
+    if (options.only.has('B4')) b4 = await runB4Section(ctx, command, record);
   } finally {
     if (devnet) await (await devnet.catch(() => undefined))?.close();
   }
@@ -282,10 +285,35 @@ async function main(): Promise<void> {
     JSON.stringify(record, (_k, v) => (v instanceof Set ? [...v] : v), 2),
   );
   // A --cluster run replaces only its own section; a full run keeps the cluster section.
-  fs.writeFileSync(options.out, updatedReport(record, readIfExists(options.out)));
+  const existing = readIfExists(options.out);
+  // A B4-only run replaces only B4's section; any other run keeps the B4 section the report had.
+  const onlyB4 = options.only.size === 1 && options.only.has('B4');
+  fs.writeFileSync(
+    options.out,
+    withB4Section(onlyB4 ? (existing ?? '') : updatedReport(record, existing), b4, existing),
+  );
   log(
     `wrote ${path.relative(process.cwd(), options.out) || options.out}; raw results in ${runDir}/results.json`,
   );
+}
+
+/** B4 (agent-held signing, bench/b4-agent-held-signing.ts): its report section. */
+async function runB4Section(ctx: BenchContext, command: string, record: RunRecord): Promise<string> {
+  ctx.log('B4 agent-held signing');
+  const w = new LoadWindow().start();
+  const result = await runB4(ctx);
+  const load = w.report();
+  record.load.B4 = load;
+  fs.writeFileSync(path.join(ctx.runDir, 'b4-results.json'), JSON.stringify(result, null, 2));
+  const m = record.machine;
+  const section = b4Markdown(result, {
+    command,
+    machine: `${m.nproc} CPUs, ${m.cpuModel}`,
+    load,
+    date: new Date(),
+  });
+  console.log(section);
+  return section;
 }
 
 function readIfExists(file: string): string | undefined {
