@@ -392,6 +392,7 @@ export class SessionKeeperClient {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
     const running = await this.runningSpec(spec.agentId);
+    if (running) running.spec = await this.withCurrentSessionKey(running.spec, spec);
     if (running && sameSpec(running.spec, spec)) return result(running.runId, 'already-running');
     if (!running) {
       // It closed between our start and the look-up: start again.
@@ -424,6 +425,19 @@ export class SessionKeeperClient {
       workflowIdConflictPolicy: conflictPolicy,
       staticSummary: `Lit session sigs for ${spec.agentId} on ${spec.network} (${spec.mode})`,
     });
+  }
+
+  /**
+   * The running spec with the session key the agent is bound to now: `rotateSessionKey` moves an
+   * agent-held agent to a new key without a new run, so the run's input still names the old one.
+   * Asked (one query) only when the key is all that differs from `wanted`.
+   */
+  private async withCurrentSessionKey(running: AgentSpec, wanted: AgentSpec): Promise<AgentSpec> {
+    const differs = specDifferences(running, wanted);
+    if (running.sessionPublicKey === undefined || differs.length !== 1 || differs[0] !== 'sessionPublicKey')
+      return running;
+    const current = (await this.querySessionStatus(running.agentId)).capability?.sessionPublicKey;
+    return current ? { ...running, sessionPublicKey: current } : running;
   }
 
   /** The spec the agent's current run was started with, or undefined when it is not running. */

@@ -22,6 +22,7 @@ import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ethers } from 'ethers';
+import { SiweMessage } from 'siwe';
 import type { SessionKeeperClient } from '../../src/client';
 import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
 import type { PkpInfo } from '../../src/devnet/pkp-registry';
@@ -192,6 +193,13 @@ async function nothingStoredActs(agent: Agent): Promise<void> {
   assert.ok(!everything.includes(agent.key.secretKey.slice(0, 64)), 'the session secret is nowhere');
   assert.ok(!everything.includes('litSessionSignViaNacl'), 'no per-node session sig anywhere');
   assert.ok(everything.includes(`lit:session:${agent.key.publicKey}`), 'the capability names the agent key');
+  // The SIWE the SDK's authNeededCallback would have been asked for: the key's URI, the session
+  // TTL's expiry, a recap of the requested abilities.
+  const siwe = new SiweMessage(capability.authSig.signedMessage);
+  assert.equal(siwe.uri, `lit:session:${agent.key.publicKey}`);
+  assert.equal(Date.parse(siwe.expirationTime ?? ''), Date.parse(capability.expiresAt));
+  assert.ok(siwe.resources?.[0]?.startsWith('urn:recap:'), 'a recap of the abilities');
+  assert.match(siwe.nonce, /^(0x)?[0-9a-fA-F]{16,}$/, 'a blockhash nonce');
 
   const { authSigs, sigMaps } = credentialsIn([...payloads, status]);
   assert.ok(
@@ -221,6 +229,15 @@ async function nothingStoredActs(agent: Agent): Promise<void> {
   await refusedWith(agent, {}, `${agent.agentId} stored empty sigs`, false);
 }
 
+const EOA_SPEC = {
+  agentId: 'held-eoa',
+  network: 'devnet',
+  mode: 'eoa' as const,
+  signer: 'env:HELD_EOA_KEY',
+  sessionTtl: '1h',
+  resourceAbilityRequests: SPEC_RESOURCES,
+};
+
 describe('end to end: agents hold their own session keys, the keeper only the capability', () => {
   const eoa: Agent = { agentId: 'held-eoa', key: generateSessionKeyPair(), address: eoaWallet.address };
   let pkpAgent: Agent;
@@ -238,15 +255,7 @@ describe('end to end: agents hold their own session keys, the keeper only the ca
     keeper = keeperStack.keeper;
     pkpAgent = { agentId: 'held-pkp', key: generateSessionKeyPair(), address: pkp.ethAddress };
     actionAgent = { agentId: 'held-action', key: generateSessionKeyPair(), address: pkp.ethAddress };
-    await keeper.startAgent({
-      agentId: eoa.agentId,
-      network: 'devnet',
-      mode: 'eoa',
-      signer: 'env:HELD_EOA_KEY',
-      sessionTtl: '1h',
-      resourceAbilityRequests: SPEC_RESOURCES,
-      sessionPublicKey: `0x${eoa.key.publicKey.toUpperCase()}`,
-    });
+    await keeper.startAgent({ ...EOA_SPEC, sessionPublicKey: `0x${eoa.key.publicKey.toUpperCase()}` });
     await keeper.startAgent({
       agentId: pkpAgent.agentId,
       network: 'devnet',
@@ -346,6 +355,9 @@ describe('end to end: agents hold their own session keys, the keeper only the ca
     // The old key with its (previous) capability, made afresh after the rotation: still works.
     await actsWith(eoa, await sigsFrom(eoa.key, status.previousCapability!), 'old key, previous capability');
     assert.equal(await decryptWith(lit, oldSigs, encrypted), 'in flight', 'old sigs after the rotation');
+    // Starting the agent again as it runs now (its new key) changes nothing.
+    const again = await keeper.startAgent({ ...EOA_SPEC, sessionPublicKey: newKey.publicKey });
+    assert.equal(again.outcome, 'already-running');
     // Each capability is bound to its key: crossed, both are refused.
     await refusedWith(agentNow, await sigsFrom(newKey, oldCapability), 'new key, old capability');
     await refusedWith(eoa, await sigsFrom(eoa.key, capabilityOf(status)), 'old key, new capability');
