@@ -32,7 +32,8 @@
  *    maximum memory of N MB and was terminated." (runtime.rs; lit-node web_client.rs maps them
  *    with `timeout_err_code(…, EC::NodeJsTimeoutError)` / `memory_limit_err_code(…,
  *    EC::NodeJsMemoryLimitError)`). Lit's defaults are 30 s and 256 MB; the devnet's are smaller
- *    (node-server.ts, DEFAULT_LIT_ACTION_MEMORY_MB) so tests of the limits run fast.
+ *    (DEFAULT_LIT_ACTION_TIMEOUT_MS in endpoints/node-context.ts, DEFAULT_LIT_ACTION_MEMORY_MB here)
+ *    so tests of the limits run fast.
  * 5. Devnet extensions, not Lit's: the code is wrapped in an async function, so top-level `await`
  *    works (Lit runs a classic script, where it is a SyntaxError); a top level still awaiting
  *    when nothing is left that could settle it is refused with NodeJsExecutionError (on Lit an
@@ -59,7 +60,7 @@
  *    "default_bc_id") and the others wait for it, without it the others answer undefined at
  *    once. Lit picks the leader by a hash of the request id (`X-Request-Id`) over the node set;
  *    the devnet's nodes share one process and one pool, so the leader is the first run of the
- *    request (`LitActionHost.requestId`, given by node-server.ts for executeJs) to reach that
+ *    request (`LitActionHost.requestId`, given by endpoints/execute.ts) to reach that
  *    runOnce (lit-action-run-once.ts). Either way exactly one node executes `fn` and every node
  *    gets its answer; which node it is cannot be seen in the SDK's result. A run with no request
  *    id leads all its runOnce calls. The leader asked again under the same name runs `fn` again
@@ -67,8 +68,8 @@
  *    leader's run ends without broadcasting, the waiting runs' `runOnce` rejects (on Lit their
  *    collect fails).
  *
- * Sandbox: every run happens in a `worker_threads` Worker (a small pool, `LitActionPool`) with
- * V8 `resourceLimits`, inside a fresh `node:vm` context of that worker (so the action sees only
+ * Sandbox: every run happens in a `worker_threads` Worker (a small pool, `LitActionPool`; its
+ * program is lit-action-worker.ts) with V8 `resourceLimits`, inside a fresh `node:vm` context of that worker (so the action sees only
  * the Lit globals, not the worker's `require` / `process`; every promise and error it receives is
  * made in its own realm). The time limit is a timer on the node's thread that calls
  * `worker.terminate()`, which stops a synchronous loop and an endless chain of promise jobs
@@ -95,10 +96,13 @@
  * Actions JS and ops for these two calls are what Lit published) and the SDK 7.4.0 in
  * node_modules (lit-node-client-nodejs `executeJs`, `normalizeJsParams`, `getSignatures`).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sha256 } from '@noble/hashes/sha2';
 import { ethers } from 'ethers';
 import { RunOnceBoard } from './lit-action-run-once';
+import type { LitActionWorkerData, ToWorkerMessage, WorkerMessage } from './lit-action-worker';
 import { isLitErrorCode, LitNodeError, litError } from './lit-errors';
 
 export type LitActionErrorCode = 'NodeJsExecutionError' | 'NodeJsTimeoutError' | 'NodeJsMemoryLimitError';
@@ -231,244 +235,50 @@ export function ipfsCidOf(code: string): string {
   return ethers.utils.base58.encode(Uint8Array.from([0x12, 0x20, ...sha256(node)]));
 }
 
-/**
- * The worker's program (plain JS, run with `eval`, so it needs no TypeScript loader and no file
- * next to the compiled code). It takes `run` jobs one at a time and answers `log`, `call` (a host
- * operation) and finally `done` or `failed`, each with `reusable`: whether the worker is known to
- * be idle (nothing of the run left that could still execute) and may take the next run.
- *
- * Run semantics (LIT_ACTION_RUN_RULES in lit-action-runner.ts): the run ends when the action's
- * code has returned and nothing it started is pending — no host call outstanding and no promise
- * jobs left (checked with setImmediate, which runs only once the microtask queue is empty; the
- * sandbox has no timers or I/O of its own). An uncaught error — a throw, a rejected top level, a
- * promise rejected with no handler by the end of its tick (unhandledRejection) — ends it at once.
- */
 /** Lit's `DEFAULT_MAX_RESPONSE_LENGTH` (action_client.rs): 100 KB. */
 export const MAX_RESPONSE_BYTES = 1024 * 100;
 /** Lit's `DEFAULT_MAX_CONSOLE_LOG_LENGTH` (action_client.rs): 100 KB of logs per run. */
 export const MAX_LOG_BYTES = 1024 * 100;
 
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort } = require('node:worker_threads');
-const vm = require('node:vm');
-const { format } = require('node:util');
+/** Strips TypeScript's types: the `transformSync` of the esbuild that tsx brings. */
+type TransformSync = (
+  code: string,
+  options: { loader: 'ts'; format: 'cjs'; target: string; sourcefile: string },
+) => { code: string };
 
-const MAX_RESPONSE_BYTES = ${MAX_RESPONSE_BYTES};
-const MAX_LOG_BYTES = ${MAX_LOG_BYTES};
+let workerSource: string | undefined;
 
-const BOOTSTRAP = ${JSON.stringify(`
-'use strict';
-(() => {
-  const host = globalThis.__litHost;
-  delete globalThis.__litHost;
-  // Every promise and error the action sees is of its own realm: host answers come back through
-  // resolve/reject functions made here, so no worker-realm object reaches the action.
-  const call = (op, args) =>
-    new Promise((resolve, reject) =>
-      host.call(op, JSON.stringify(args ?? {}), (json) => resolve(json === undefined ? undefined : JSON.parse(json)), (message, id) => {
-        const e = new Error(message);
-        host.tag(e, id);
-        reject(e);
-      }),
-    );
-  const fail = (message) => { if (message) throw new Error(message); };
-  const Actions = Object.freeze({
-    setResponse: ({ response } = {}) =>
-      fail(host.setResponse(typeof response === 'string' ? response : JSON.stringify(response))),
-    signEcdsa: ({ toSign, publicKey, sigName } = {}) =>
-      call('signEcdsa', { toSign: Array.from(toSign ?? []), publicKey, sigName }),
-    getRpcUrl: ({ chain } = {}) => call('getRpcUrl', { chain }),
-    checkConditions: ({ conditions, authSig, chain } = {}) =>
-      call('checkConditions', { conditions, authSig, chain }),
-    decryptAndCombine: ({ accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig } = {}) =>
-      call('decryptAndCombine', { accessControlConditions, ciphertext, dataToEncryptHash, chain, authSig }),
-    // Rule 6: the message is taken as text (a string as it is, anything else as String() makes it
-    // of it, as a template literal would) and its UTF-8 bytes are what the node hashes and signs.
-    ethPersonalSignMessageEcdsa: async ({ message, publicKey, sigName } = {}) => {
-      if (typeof message === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
-      return call('ethPersonalSignMessageEcdsa', { message: String(message), publicKey, sigName });
-    },
-    // Rule 7: the first run of the request to ask leads and runs fn; the others get its answer.
-    runOnce: async ({ waitForResponse, name } = {}, fn) => {
-      const key = name || 'default_bc_id';
-      if (await call('runOnceClaim', { name: key })) {
-        let response = '';
-        try {
-          response = await fn();
-        } catch (e) {
-          console.error('Error running function:', e);
-          response = '[ERROR]';
-        }
-        try {
-          response = response.toString();
-        } catch (e) {
-          console.error('Error converting response to string:', e);
-          response = '';
-        }
-        if (waitForResponse) call('runOnceBroadcast', { name: key, value: response });
-        return response;
-      }
-      if (waitForResponse) return call('runOnceCollect', { name: key });
-      return undefined;
-    },
-  });
-  // Parsed inside the context so the action gets plain objects of its own realm.
-  const freeze = (v) => {
-    if (v && typeof v === 'object') for (const k of Object.keys(v)) freeze(v[k]);
-    return Object.freeze(v);
-  };
-  const Auth = freeze(JSON.parse(host.authJson));
-  const params = JSON.parse(host.jsParamsJson);
-  for (const k of Object.keys(params)) globalThis[k] = params[k];
-  globalThis.jsParams = params;
-  globalThis.Lit = Object.freeze({ Actions, Auth });
-  globalThis.LitActions = Actions;
-  const log = (...args) => fail(host.log(...args));
-  globalThis.console = Object.freeze({ log, info: log, warn: log, error: log, debug: log });
-})();
-`)};
-
-let current = null;
-
-function errorText(e) {
-  try {
-    return e && typeof e === 'object' && 'stack' in e ? String(e.stack) : String(e);
-  } catch {
-    return 'an error that cannot be shown';
+/**
+ * The JavaScript of the worker's program, lit-action-worker.ts, evaluated in each worker (`eval`:
+ * no loader in the worker, whatever runs the devnet). Beside the compiled runner (dist/, the
+ * packed package) it is tsc's output; beside the TypeScript sources (tsx) it is the file with its
+ * types stripped by the esbuild tsx runs on, once per process, when the first pool is made.
+ */
+export function litActionWorkerSource(): string {
+  if (workerSource !== undefined) return workerSource;
+  const compiled = path.join(__dirname, 'lit-action-worker.js');
+  if (!__filename.endsWith('.ts') && fs.existsSync(compiled)) {
+    workerSource = fs.readFileSync(compiled, 'utf8');
+    return workerSource;
   }
-}
-
-function finish(job, message) {
-  if (current !== job) return;
-  current = null;
-  // Host calls still in flight are dropped, never rejected: a rejection would be one more
-  // unhandled promise. The run's context is unreachable from here on.
-  job.calls.clear();
-  parentPort.postMessage(message);
-}
-
-/** An uncaught error of the run: it ends now, and the worker is not trusted with another run. */
-function uncaught(job, e, inPromise) {
-  if (current !== job) return;
-  let lit;
+  const source = path.join(__dirname, 'lit-action-worker.ts');
+  let transformSync: TransformSync;
   try {
-    lit = e && typeof e === 'object' ? job.hostErrors.get(e) : undefined;
-  } catch {}
-  const text = (inPromise ? 'Uncaught (in promise) ' : 'Uncaught ') + errorText(e);
-  finish(job, { type: 'failed', id: job.id, kind: 'uncaught', text, lit, reusable: false });
-}
-
-/** Ends the run if nothing of it is pending any more (see the rules above). */
-function checkIdle(job) {
-  if (job.idleCheck) return;
-  job.idleCheck = true;
-  setImmediate(() => {
-    job.idleCheck = false;
-    if (current !== job || job.calls.size > 0) return;
-    if (job.top === 'pending') {
-      // Only the devnet's top-level await can get here: it awaits something nothing can settle.
-      finish(job, { type: 'failed', id: job.id, kind: 'never-settled', reusable: true });
-    } else {
-      finish(job, { type: 'done', id: job.id, response: job.response ?? '', reusable: true });
-    }
-  });
-}
-
-process.on('unhandledRejection', (reason) => {
-  if (current) uncaught(current, reason, true);
-});
-process.on('uncaughtException', (e) => {
-  if (current) uncaught(current, e, false);
-});
-
-function run(job) {
-  current = job;
-  job.calls = new Map();
-  job.hostErrors = new WeakMap();
-  job.top = 'pending';
-  job.logBytes = 0;
-  let nextCall = 1;
-  const sandbox = {
-    __litHost: {
-      authJson: job.authJson,
-      jsParamsJson: job.jsParamsJson,
-      setResponse: (text) => {
-        if (current !== job) return '';
-        const bytes = Buffer.byteLength(String(text));
-        if (bytes > MAX_RESPONSE_BYTES) {
-          return 'Response is too long. Max length is ' + MAX_RESPONSE_BYTES + ' bytes';
-        }
-        job.response = String(text);
-        return '';
-      },
-      call: (op, argsJson, resolve, reject) => {
-        if (current !== job) return;
-        const id = nextCall++;
-        job.calls.set(id, { resolve, reject });
-        parentPort.postMessage({ type: 'call', id: job.id, callId: id, op, args: JSON.parse(argsJson) });
-      },
-      tag: (e, id) => {
-        const lit = job.litErrors && job.litErrors.get(id);
-        if (lit) job.hostErrors.set(e, lit);
-      },
-      log: (...args) => {
-        if (current !== job) return '';
-        const text = format(...args);
-        job.logBytes += Buffer.byteLength(text) + 1;
-        if (job.logBytes > MAX_LOG_BYTES) {
-          return 'Console.log is printing something that is too long. Max length for all logs in a single request is ' + MAX_LOG_BYTES + ' bytes';
-        }
-        parentPort.postMessage({ type: 'log', id: job.id, text });
-        return '';
-      },
-    },
-  };
-  job.litErrors = new Map();
-  let promise;
-  try {
-    const context = vm.createContext(sandbox, {
-      name: 'lit-action',
-      codeGeneration: { strings: false, wasm: false },
-    });
-    vm.runInContext(BOOTSTRAP, context);
-    // Wrapped in an async function so that top-level await works (a devnet extension; Lit runs
-    // the code as a classic script). Lit's documented shape, an un-awaited async IIFE, returns
-    // at once here and the run goes on until its work has settled.
-    const wrapped = '(async () => {\\n' + job.code + '\\n})()';
-    promise = vm.runInContext(wrapped, context, { filename: 'lit-action.js' });
+    const tsx = path.dirname(require.resolve('tsx/package.json'));
+    transformSync = require(require.resolve('esbuild', { paths: [tsx] })).transformSync;
   } catch (e) {
-    uncaught(job, e, false);
-    return;
+    throw new Error(
+      `the devnet runs from its TypeScript sources but cannot strip the types of ${source} (${(e as Error).message}): run it with tsx (npm ci), or build it (npm run build)`,
+    );
   }
-  Promise.resolve(promise).then(
-    () => {
-      if (current !== job) return;
-      job.top = 'settled';
-      checkIdle(job);
-    },
-    (e) => uncaught(job, e, false),
-  );
-  checkIdle(job);
+  workerSource = transformSync(fs.readFileSync(source, 'utf8'), {
+    loader: 'ts',
+    format: 'cjs',
+    target: 'node20',
+    sourcefile: source,
+  }).code;
+  return workerSource;
 }
-
-parentPort.on('message', (m) => {
-  if (m.type === 'run') run(m);
-  else if (m.type === 'reply') {
-    const job = current;
-    if (!job || job.id !== m.id) return;
-    const c = job.calls.get(m.callId);
-    if (!c) return;
-    job.calls.delete(m.callId);
-    if (m.ok) c.resolve(m.value === undefined ? undefined : JSON.stringify(m.value));
-    else {
-      if (m.error.code) job.litErrors.set(m.callId, m.error);
-      c.reject(m.error.message, m.callId);
-    }
-    checkIdle(job);
-  }
-});
-`;
 
 export interface LitActionPoolOptions {
   /** Workers running actions at once; further runs wait for one (default 4). */
@@ -483,18 +293,22 @@ export interface LitActionPoolOptions {
 export const DEFAULT_LIT_ACTION_MEMORY_MB = 64;
 export const DEFAULT_LIT_ACTION_WORKERS = 4;
 
-type WorkerMessage =
-  | { type: 'log'; id: number; text: string }
-  | { type: 'call'; id: number; callId: number; op: string; args: Record<string, unknown> }
-  | { type: 'done'; id: number; response: string; reusable: boolean }
-  | {
-      type: 'failed';
-      id: number;
-      kind: 'uncaught' | 'never-settled';
-      reusable: boolean;
-      text?: string;
-      lit?: { code: string; message: string; details: string[] };
-    };
+/** Pure: the pool's limits, defaults applied; a RangeError names a limit out of range. */
+export function litActionPoolLimits(opts: LitActionPoolOptions = {}): Required<LitActionPoolOptions> {
+  const maxWorkers = opts.maxWorkers ?? DEFAULT_LIT_ACTION_WORKERS;
+  const maxOldGenerationSizeMb = opts.maxOldGenerationSizeMb ?? DEFAULT_LIT_ACTION_MEMORY_MB;
+  const maxYoungGenerationSizeMb = opts.maxYoungGenerationSizeMb ?? 16;
+  if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
+    throw new RangeError(`maxWorkers must be a positive integer, got ${maxWorkers}`);
+  }
+  for (const [name, v] of [
+    ['maxOldGenerationSizeMb', maxOldGenerationSizeMb],
+    ['maxYoungGenerationSizeMb', maxYoungGenerationSizeMb],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 1) throw new RangeError(`${name} must be at least 1 MB, got ${v}`);
+  }
+  return { maxWorkers, maxOldGenerationSizeMb, maxYoungGenerationSizeMb };
+}
 
 /**
  * The workers Lit Actions run in: up to `maxWorkers` at once, each reused after a run that ended
@@ -516,18 +330,12 @@ export class LitActionPool {
   readonly runOnceBoard = new RunOnceBoard();
 
   constructor(opts: LitActionPoolOptions = {}) {
-    this.maxWorkers = opts.maxWorkers ?? DEFAULT_LIT_ACTION_WORKERS;
-    this.maxOldGenerationSizeMb = opts.maxOldGenerationSizeMb ?? DEFAULT_LIT_ACTION_MEMORY_MB;
-    this.maxYoungGenerationSizeMb = opts.maxYoungGenerationSizeMb ?? 16;
-    if (!Number.isInteger(this.maxWorkers) || this.maxWorkers < 1) {
-      throw new RangeError(`maxWorkers must be a positive integer, got ${this.maxWorkers}`);
-    }
-    for (const [name, v] of [
-      ['maxOldGenerationSizeMb', this.maxOldGenerationSizeMb],
-      ['maxYoungGenerationSizeMb', this.maxYoungGenerationSizeMb],
-    ] as const) {
-      if (!Number.isFinite(v) || v < 1) throw new RangeError(`${name} must be at least 1 MB, got ${v}`);
-    }
+    const limits = litActionPoolLimits(opts);
+    this.maxWorkers = limits.maxWorkers;
+    this.maxOldGenerationSizeMb = limits.maxOldGenerationSizeMb;
+    this.maxYoungGenerationSizeMb = limits.maxYoungGenerationSizeMb;
+    // The worker's program is read (from the sources: its types stripped) now, not in a run's way.
+    litActionWorkerSource();
   }
 
   /** Starts `n` idle workers ahead of need (capped at maxWorkers). */
@@ -585,8 +393,12 @@ export class LitActionPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, {
+    const worker = new Worker(`'use strict';\n${litActionWorkerSource()}`, {
       eval: true,
+      workerData: {
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+        maxLogBytes: MAX_LOG_BYTES,
+      } satisfies LitActionWorkerData,
       // Not the parent's flags (a TypeScript loader such as tsx would load into every worker).
       execArgv: [],
       env: {},
@@ -717,6 +529,7 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
     }
   };
 
+  const send = (m: ToWorkerMessage) => worker.postMessage(m);
   try {
     return await new Promise<LitActionResult>((resolve, reject) => {
       let memoryExceeded = false;
@@ -766,11 +579,10 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
         } else if (m.type === 'call') {
           hostCall(m.op, m.args).then(
             (value) => {
-              if (!finished) worker.postMessage({ type: 'reply', id, callId: m.callId, ok: true, value });
+              if (!finished) send({ type: 'reply', id, callId: m.callId, ok: true, value });
             },
             (e: unknown) => {
-              if (!finished)
-                worker.postMessage({ type: 'reply', id, callId: m.callId, ok: false, error: plainError(e) });
+              if (!finished) send({ type: 'reply', id, callId: m.callId, ok: false, error: plainError(e) });
             },
           );
         } else if (m.type === 'done') {
@@ -796,7 +608,7 @@ export async function runLitAction(code: string, host: LitActionHost): Promise<L
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage({
+      send({
         type: 'run',
         id,
         code,
