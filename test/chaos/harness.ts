@@ -15,7 +15,6 @@ import { temporal } from '@temporalio/proto';
 import { ethers } from 'ethers';
 import { createKeeperClient, type SessionKeeperClient } from '../../src/client';
 import { type Devnet, startDevnet } from '../../src/devnet';
-import { LitNodeServer } from '../../src/devnet/node-server';
 import type { AgentSpecInput } from '../../src/shared/agent-spec';
 import { DEFAULT_TASK_QUEUE, workflowIdFor } from '../../src/shared/names';
 import type { RefreshPolicy, SessionStatus } from '../../src/shared/types';
@@ -78,27 +77,14 @@ function track(child: ChildProcess): void {
 }
 
 /**
- * Records every successful `sign_session_key` answer of every devnet node in this process
- * (the node handler returns only after all of Lit's checks passed). Installed once.
+ * Every successful `sign_session_key` answer of every devnet node of `devnet` (the devnet's
+ * `sessionSigned` event: the node answered its share after all of Lit's checks passed).
  */
 const signings: SigningRecord[] = [];
-let signingsHooked = false;
-function hookSignings(): void {
-  if (signingsHooked) return;
-  signingsHooked = true;
-  // the handler is private; wrapping it is the least intrusive way to see whose session key it signed.
-  const proto = LitNodeServer.prototype as any;
-  const original = proto.signSessionKey;
-  proto.signSessionKey = function (this: LitNodeServer, body: Record<string, unknown>) {
-    const result = original.call(this, body);
-    signings.push({
-      t: Date.now(),
-      node: this.index,
-      pkpPublicKey: String(body.pkpPublicKey),
-      sessionKey: String(body.sessionKey),
-    });
-    return result;
-  };
+function recordSignings(devnet: Devnet): void {
+  devnet.on('sessionSigned', (e) =>
+    signings.push({ t: Date.now(), node: e.node, pkpPublicKey: e.pkpPublicKey, sessionKey: e.sessionKey }),
+  );
 }
 
 export class ChaosEnv {
@@ -137,9 +123,9 @@ export class ChaosEnv {
   }
 
   static async start(opts: { eoa: number; pkp: number }): Promise<ChaosEnv> {
-    hookSignings();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'session-keeper-chaos-'));
     const devnet = await startDevnet({ blockTimeMs: BLOCK_TIME_MS });
+    recordSignings(devnet);
     const networksFile = path.join(dir, 'networks.json');
     fs.writeFileSync(networksFile, JSON.stringify({ networks: { [NETWORK]: devnet.networkConfig() } }));
     const server = await startDevServer({

@@ -9,7 +9,7 @@ import { LIT_ABILITY } from '@lit-protocol/constants';
 import { combineSignatureShares, verifySignature } from '@lit-protocol/crypto';
 import { ethers } from 'ethers';
 import { SiweMessage } from 'siwe';
-import { type Devnet, type PkpInfo, startDevnet } from '../../src/devnet';
+import { type Devnet, type PkpInfo, type SessionSignedEvent, startDevnet } from '../../src/devnet';
 
 let devnet: Devnet;
 let pkp: PkpInfo;
@@ -135,9 +135,19 @@ describe('sign_session_key', () => {
       curveType: 'BLS',
       epoch: 1,
     };
+    const events: SessionSignedEvent[] = [];
+    const onSigned = (e: SessionSignedEvent) => events.push(e);
+    devnet.on('sessionSigned', onSigned);
     const answers = await Promise.all(
       [0, 1].map((node) => post(`${devnet.nodeUrls[node]}/web/sign_session_key/v1`, body)),
     );
+    devnet.off('sessionSigned', onSigned);
+    assert.deepEqual(
+      events.map((e) => e.node).sort(),
+      [0, 1],
+      'each node that answered its share says so (sessionSigned)',
+    );
+    for (const e of events) assert.deepEqual([e.pkpPublicKey, e.sessionKey], [pkp.publicKey, SESSION_KEY]);
     for (const a of answers) {
       assert.equal(a.status, 200);
       assert.equal(a.body.result, 'success');
@@ -258,7 +268,12 @@ describe('sign_session_key', () => {
       siweMessage: pkpSiwe({ nonce: ethers.utils.id('nope') }),
       curveType: 'BLS',
     };
+    const events: SessionSignedEvent[] = [];
+    const onSigned = (e: SessionSignedEvent) => events.push(e);
+    devnet.on('sessionSigned', onSigned);
     const res = await post(`${devnet.nodeUrls[2]}/web/sign_session_key/v1`, body, 'lit_42');
+    devnet.off('sessionSigned', onSigned);
+    assert.deepEqual(events, [], 'a refusal is no sessionSigned');
     assert.equal(res.body.correlationId, 'lit_42');
     assert.equal(devnet.stats().nodes[2].errors.NodeInvalidBlockhash, before + 1);
   });

@@ -11,9 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { LitActionResource, LitPKPResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
-import { DEFAULT_LIT_ACTION_TIMEOUT_MS } from '../../src/devnet/node-server';
-import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import {
+  DEFAULT_LIT_ACTION_TIMEOUT_MS,
+  type Devnet,
+  litErrorCodeOf,
+  type PkpInfo,
+  startDevnet,
+} from '../../src/devnet';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,

@@ -9,8 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { LitActionResource, LitPKPResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { type Devnet, startDevnet } from '../../src/devnet';
-import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { type Devnet, type PkpInfo, startDevnet } from '../../src/devnet';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import { connected, eoaSessionSigs, ethers, type ResourceAbilityRequests, type SessionSigs } from './helpers';
 

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
-import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { type Devnet, litErrorCodeOf, type PkpInfo, startDevnet } from '../../src/devnet';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,

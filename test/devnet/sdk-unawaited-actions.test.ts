@@ -12,8 +12,7 @@ import { LitActionResource, LitPKPResource } from '@lit-protocol/auth-helpers';
 import { LIT_ABILITY } from '@lit-protocol/constants';
 import { generateSessionKeyPair } from '@lit-protocol/crypto';
 import type { LitNodeClientNodeJs } from '@lit-protocol/lit-node-client';
-import { type Devnet, litErrorCodeOf, startDevnet } from '../../src/devnet';
-import type { PkpInfo } from '../../src/devnet/pkp-registry';
+import { type Devnet, litErrorCodeOf, type PkpInfo, startDevnet } from '../../src/devnet';
 import { disposeLitClient } from '../../src/lit/lit-client-lifecycle';
 import {
   connected,
