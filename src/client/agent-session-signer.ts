@@ -19,6 +19,15 @@
  *   expired, delivered-mode agent, …).
  *
  * The session secret key never leaves this object (not in errors, not in logs).
+ *
+ *   // once: session-keeper agent keygen --out agent-1.key; agent start agent-1 … --session-key-file agent-1.key
+ *   const signer = new AgentSessionSigner({
+ *     agentId: 'agent-1',
+ *     sessionKey: readSessionKeyFile('agent-1.key'),
+ *     litNodeClient,                                  // the agent's own, connected
+ *     fetchStatus: (id) => keeper.querySessionStatus(id),
+ *   });
+ *   await litNodeClient.decrypt({ ...params, sessionSigs: await signer.getSessionSigs() });
  */
 import crypto from 'node:crypto';
 import type { ResourceAbility, SessionCapability, SessionSigsMap, SessionStatus } from '../shared/types';
