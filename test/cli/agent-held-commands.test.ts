@@ -54,10 +54,10 @@ describe('agent commands for agent-held session keys', () => {
       path.join(dir, 'first.session-key'),
     );
     assert.equal(start.code, 0, start.stderr);
-    await until(`${a.agentId} has its capability`, async () => {
-      const s = await h.keeper.getStatus(a.agentId);
-      return s.capability?.sessionPublicKey === first.publicKey ? s : undefined;
-    });
+    // Right after the start: --wait lets the first mint land (as for a delivered agent's sigs).
+    const waited = await cli('agent', 'sigs', a.agentId, '--wait', '60s');
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal((JSON.parse(waited.stdout) as SessionCapability).sessionPublicKey, first.publicKey);
 
     const text = await cli('agent', 'status', a.agentId);
     assert.equal(text.code, 0, text.stderr);

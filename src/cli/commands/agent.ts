@@ -3,6 +3,7 @@
  * fleet's state. Every sub-command takes the Temporal connection flags and `--output`.
  */
 import fs from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AgentStatus, BulkStartItem, SessionKeeperClient, StartAgentResult } from '../../client';
 import { readSessionPublicKey } from '../../client/session-key-file';
@@ -599,7 +600,7 @@ Example:
       await withKeeperClient(o, async (keeper) => {
         // Agent-held agents get no sigs from the keeper: their capability, which only their own
         // session key can use (`--session-key-file` makes the sigs from it on this machine).
-        const held = await agentHeldCapability(keeper, agentId, o.minValidity);
+        const held = await agentHeldCapability(keeper, agentId, o.minValidity, o.wait);
         if (held !== undefined) {
           process.stdout.write(`${JSON.stringify(held)}\n`);
           return;
@@ -615,23 +616,29 @@ Example:
 }
 
 /**
- * The capability of an agent-held agent, valid at least `minValidityMs` (else an error saying
- * why), or undefined for a delivered-mode agent.
+ * The capability of an agent-held agent, valid at least `minValidityMs` (waiting up to `waitMs`
+ * for one, as for sigs: a new agent before its first mint), else an error saying why; undefined
+ * for a delivered-mode agent.
  */
 async function agentHeldCapability(
   keeper: SessionKeeperClient,
   agentId: string,
   minValidityMs: number,
+  waitMs: number,
 ): Promise<SessionCapability | undefined> {
-  const status = await keeper.querySessionStatus(agentId);
-  if (status.capability === undefined) return undefined;
-  const c = status.capability;
-  if (!c || Date.parse(c.expiresAt) - Date.now() < minValidityMs) {
-    throw new Error(
-      `agent ${agentId} has no capability valid for at least ${minValidityMs / 1000} s (state ${status.state}${status.lastError ? `, last error ${status.lastError.type}` : ''}); see \`session-keeper agent status ${agentId}\``,
-    );
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const status = await keeper.querySessionStatus(agentId);
+    if (status.capability === undefined) return undefined;
+    const c = status.capability;
+    if (c && Date.parse(c.expiresAt) - Date.now() >= minValidityMs) return c;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `agent ${agentId} has no capability valid for at least ${minValidityMs / 1000} s (state ${status.state}${status.lastError ? `, last error ${status.lastError.type}` : ''}); see \`session-keeper agent status ${agentId}\``,
+      );
+    }
+    await delay(Math.min(1_000, Math.max(1, deadline - Date.now())));
   }
-  return c;
 }
 
 /** Pure: how an agent gets its sigs, and for an agent-held one its key(s) and capability expiry. */
