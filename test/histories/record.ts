@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { rotateSignal, stopSignal } from '../../src/shared/messages';
+import { rotateSessionKeyUpdate, rotateSignal, stopSignal } from '../../src/shared/messages';
 import {
   agentSpec,
   type Harness,
@@ -82,6 +82,46 @@ const scenarios: Record<string, (h: Harness) => Promise<void>> = {
     h.fake.reset();
     await stop(handle);
     await save(h, 'failure-recovery', handle);
+  },
+
+  /**
+   * Agent-held mode: capability refreshes, a rotateSessionKey update (the old key's capability
+   * served until its own expiry wakes the workflow), a refused rotateSessionKey, then a stop.
+   */
+  async 'agent-held'(h) {
+    h.fake.behaviour = (call, fake) => {
+      const sigs = fake.sigsFor(call);
+      const key = call.request.sessionPublicKey!;
+      return {
+        ...sigs,
+        sessionSigs: {},
+        capability: {
+          sessionPublicKey: key,
+          authSig: {
+            sig: `cap-${call.request.generation}`,
+            derivedVia: 'web3.eth.personal.sign',
+            signedMessage: `lit:session:${key}`,
+            address: '0xabc',
+          },
+          expiresAt: sigs.expiresAt,
+        },
+      };
+    };
+    const handle = await startAgent(
+      h,
+      agentSpec('history-agent-held', { sessionTtl: '1h', sessionPublicKey: 'a1'.repeat(32) }),
+    );
+    await h.env.sleep(2 * HOUR);
+    await handle.executeUpdate(rotateSessionKeyUpdate, {
+      args: [{ sessionPublicKey: 'b2'.repeat(32), reason: 'recorded' }],
+    });
+    await handle
+      .executeUpdate(rotateSessionKeyUpdate, { args: [{ sessionPublicKey: 'not a key' }] })
+      .catch(() => undefined);
+    await h.env.sleep(2 * HOUR);
+    h.fake.reset();
+    await stop(handle);
+    await save(h, 'agent-held', handle);
   },
 
   /** maxMintsPerRun 2: the run continues as new while a rotate is pending; both runs saved. */

@@ -21,6 +21,7 @@ const EXPECTED = [
   'failure-recovery',
   'continue-as-new-run1',
   'continue-as-new-run2',
+  'agent-held',
 ];
 
 function load(name: string): temporal.api.history.v1.IHistory {
@@ -51,6 +52,7 @@ describe('sessionRefreshWorkflow replay', () => {
     has('failure-recovery', 'EVENT_TYPE_ACTIVITY_TASK_FAILED');
     has('continue-as-new-run1', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
     has('continue-as-new-run2', 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+    has('agent-held', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
   });
 
   it('replays every recorded history without a determinism error', async () => {
