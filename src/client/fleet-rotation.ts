@@ -25,6 +25,8 @@ export interface FleetRotationOptions {
   reason?: string;
   /** Each agent rotates only if it is in one of these states when its signal arrives. */
   onlyIfStates?: SessionState[];
+  /** Only delivered-mode agents rotate (see `RotateRequest.onlyIfDelivered`). */
+  onlyIfDelivered?: boolean;
   /** Supply for idempotency: a second start with the same id is rejected by the server. */
   jobId?: string;
   identity?: string;
@@ -45,6 +47,7 @@ export async function startFleetRotation(client: Client, opts: FleetRotationOpti
   const input: RotateRequest = { reason: opts.reason ?? 'fleet rotation' };
   if (opts.spreadMs) input.spreadMs = opts.spreadMs;
   if (opts.onlyIfStates?.length) input.onlyIfStates = opts.onlyIfStates;
+  if (opts.onlyIfDelivered) input.onlyIfDelivered = true;
   const payloads = await encodeToPayloads(client.options.loadedDataConverter, input);
   await client.workflowService.startBatchOperation({
     namespace: client.options.namespace,

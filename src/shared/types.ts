@@ -157,6 +157,11 @@ export interface RotateRequest {
    * by a visibility query (e.g. agents in backoff) must not re-mint for one that recovered since.
    */
   onlyIfStates?: SessionState[];
+  /**
+   * Rotate only a delivered-mode agent: a node that joins needs per-node sigs from the keeper, but
+   * an agent-held agent's capability names no node (the agent signs for the new node itself).
+   */
+  onlyIfDelivered?: boolean;
 }
 
 /** Update `rotateSessionKey` (agent-held mode): move the agent to a new session key pair. */

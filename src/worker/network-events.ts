@@ -34,7 +34,8 @@ export function reactToNetworkEvents(
 const NODE_SET_JOB_WINDOW_MS = 60_000;
 
 /**
- * Sigs are keyed by node URL, so agents must re-sign when a node joins. Every worker sees the change;
+ * Sigs are keyed by node URL, so delivered-mode agents must re-sign when a node joins (agent-held
+ * ones sign for the new node themselves: their capability names no node). Every worker sees the change;
  * a job id derived from the new node set (and the minute, see above) makes the server run the batch once.
  */
 async function rotateOnNodeSetChange(
@@ -57,6 +58,7 @@ async function rotateOnNodeSetChange(
     client,
     {
       query: `LitNetwork = "${change.network}"`,
+      onlyIfDelivered: true,
       spreadMs,
       reason: 'validator-set-changed',
       jobId: `node-set-${change.network}-${digest}-${Math.floor(Date.now() / NODE_SET_JOB_WINDOW_MS)}`,

@@ -233,6 +233,7 @@ export class AgentSession {
     // Signals cannot be refused, so a malformed list is ignored rather than trusted.
     const only = Array.isArray(req?.onlyIfStates) ? req.onlyIfStates : [];
     if (only.length && !only.includes(this.state)) return this.attemptSeq;
+    if (req?.onlyIfDelivered === true && this.spec.sessionPublicKey !== undefined) return this.attemptSeq;
     const now = this.now();
     const spread = validSpread(req?.spreadMs);
     if (this.pending) {

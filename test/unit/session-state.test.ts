@@ -50,6 +50,24 @@ describe('AgentSession', () => {
     assert.ok(s.mintDue(), 'a malformed limit does not block a rotation');
   });
 
+  it('a rotation for a new node set (onlyIfDelivered) rotates a delivered agent, not an agent-held one', () => {
+    const { s: delivered } = minted();
+    delivered.requestRotation({ reason: 'validator-set-changed', onlyIfDelivered: true });
+    assert.ok(delivered.mintDue(), 'a delivered agent needs sigs for the new node');
+
+    const clock = new FakeClock();
+    const held = new AgentSession({
+      spec: parseAgentSpec({ ...spec, sessionPublicKey: 'ab'.repeat(32) }),
+      clock,
+    });
+    held.beginAttempt();
+    held.succeeded(result(clock, 24 * H, 'g1'));
+    held.requestRotation({ reason: 'validator-set-changed', onlyIfDelivered: true });
+    assert.ok(!held.mintDue(), 'its capability names no node: the agent signs for the new node itself');
+    held.requestRotation({ reason: 'operator' });
+    assert.ok(held.mintDue(), 'an ordinary rotation still rotates it');
+  });
+
   it('a rotation limited to degraded/expired rotates an agent in backoff at once', () => {
     const { s, clock } = minted();
     s.beginAttempt();
