@@ -3,15 +3,18 @@
  * a PKP minted on the devnet. Specs name the key by reference only (`env:DEMO_AGENT_<n>_KEY`).
  */
 import { type AgentSpecInput, DEFAULT_RESOURCE_ABILITY_REQUESTS } from '../shared/agent-spec';
-import type { AgentMode } from '../shared/types';
-import type { DemoAgentKey, DemoKeys } from './demo-keys';
+import { AGENT_HELD_ENV_NAME, type DemoAgentKey, type DemoKeys } from './demo-keys';
 import { DEMO_NETWORK } from './options';
 import { PKP_SIGNING_ABILITY } from './pkp-sign-use';
+import type { DemoMode } from './status-format';
+
+/** The one agent-held agent (issue 20): the keeper keeps its capability fresh, it signs itself. */
+export const AGENT_HELD_ID = 'demo-agent-held';
 
 export interface DemoAgent {
   index: number;
   agentId: string;
-  mode: AgentMode;
+  mode: DemoMode;
   spec: AgentSpecInput;
 }
 
@@ -71,6 +74,33 @@ export function demoAgents(keys: DemoKeys, count: number, ttlMs: number): DemoAg
         labels: { app: 'session-keeper-demo' },
       },
     }));
+}
+
+/**
+ * Pure: the agent-held agent's spec: an EOA agent (its own wallet, `env:DEMO_AGENT_HELD_KEY`) whose
+ * keeper mints a capability for `sessionPublicKey` instead of sigs. Listed after the numbered ones.
+ */
+export function agentHeldAgent(
+  keys: DemoKeys,
+  sessionPublicKey: string,
+  ttlMs: number,
+  index: number,
+): DemoAgent | undefined {
+  if (!keys.agentHeld) return undefined;
+  return {
+    index,
+    agentId: AGENT_HELD_ID,
+    mode: 'agent-held',
+    spec: {
+      agentId: AGENT_HELD_ID,
+      network: DEMO_NETWORK,
+      mode: 'eoa',
+      signer: `env:${AGENT_HELD_ENV_NAME}`,
+      sessionPublicKey,
+      sessionTtl: ttlMs,
+      labels: { app: 'session-keeper-demo' },
+    },
+  };
 }
 
 /** Pure: agents of an earlier run with more `--agents` (stopped, so nothing runs unseen). */

@@ -3,11 +3,16 @@
  * read back on every later run, so the same agents keep the same wallets (and PKPs). The keys
  * reach the worker only through its signer environment under `DEMO_AGENT_<n>_KEY`; agent specs
  * (workflow inputs) carry the reference `env:DEMO_AGENT_<n>_KEY`, never the key.
+ *
+ * The agent-held agent (issue 20) has its wallet here too (`agentHeld`, `DEMO_AGENT_HELD_KEY`) and
+ * its own session key pair in a session key file beside it (`ensureSessionKeyFile`): the keeper
+ * only ever sees the public half.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ethers } from 'ethers';
 import { z } from 'zod';
+import { readSessionKeyFile, type SessionKeyPair, writeNewSessionKeyFile } from '../client/session-key-file';
 import type { AgentMode } from '../shared/types';
 
 export interface DemoAgentKey {
@@ -27,7 +32,12 @@ export interface DemoAgentKey {
 export interface DemoKeys {
   version: 1;
   agents: DemoAgentKey[];
+  /** The wallet of the agent-held agent (`demo-agent-held`, EOA mode), once made. */
+  agentHeld?: { privateKey: string; address: string };
 }
+
+/** The signer environment variable of the agent-held agent's wallet. */
+export const AGENT_HELD_ENV_NAME = 'DEMO_AGENT_HELD_KEY';
 
 /** Pure: which agent index `i` is (the layout never changes, so `--agents` can grow and shrink). */
 export function demoAgentLayout(index: number): Pick<DemoAgentKey, 'index' | 'agentId' | 'mode' | 'envName'> {
@@ -54,6 +64,13 @@ const keysSchema = z
         })
         .strict(),
     ),
+    agentHeld: z
+      .object({
+        privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+        address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -110,10 +127,42 @@ export function withAgentKeys(
     byIndex.set(i, { ...demoAgentLayout(i), privateKey: wallet.privateKey, address: wallet.address });
     added.push(i);
   }
-  return { keys: { version: 1, agents: [...byIndex.values()].sort((a, b) => a.index - b.index) }, added };
+  return {
+    keys: {
+      ...keys,
+      version: 1,
+      agents: [...byIndex.values()].sort((a, b) => a.index - b.index),
+    },
+    added,
+  };
+}
+
+/** The keys with the agent-held agent's wallet present (made once); `added` when it is new. */
+export function withAgentHeldWallet(
+  keys: DemoKeys,
+  newWallet: () => { privateKey: string; address: string } = () => ethers.Wallet.createRandom(),
+): { keys: DemoKeys; added: boolean } {
+  if (keys.agentHeld) return { keys, added: false };
+  const wallet = newWallet();
+  return {
+    keys: { ...keys, agentHeld: { privateKey: wallet.privateKey, address: wallet.address } },
+    added: true,
+  };
+}
+
+/**
+ * The agent-held agent's own session key pair: made on the first run into `file` (0600, never
+ * overwritten), read back on later runs, so a restarted demo resumes the same agent.
+ */
+export function ensureSessionKeyFile(file: string): { key: SessionKeyPair; created: boolean } {
+  if (fs.existsSync(file)) return { key: readSessionKeyFile(file), created: false };
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  return { key: writeNewSessionKeyFile(file), created: true };
 }
 
 /** The worker's signer environment: `DEMO_AGENT_<n>_KEY` → key, for every saved agent. */
 export function signerEnvironmentOf(keys: DemoKeys): Record<string, string> {
-  return Object.fromEntries(keys.agents.map((a) => [a.envName, a.privateKey]));
+  const env: Record<string, string> = Object.fromEntries(keys.agents.map((a) => [a.envName, a.privateKey]));
+  if (keys.agentHeld) env[AGENT_HELD_ENV_NAME] = keys.agentHeld.privateKey;
+  return env;
 }

@@ -6,6 +6,7 @@
  *   <data>/temporal.db        Temporal dev server (SQLite)
  *   <data>/devnet.json        the devnet's identity: network key, ports, PKPs (mode 0600)
  *   <data>/demo/keys.json     the demo agents' private keys and PKPs (mode 0600)
+ *   <data>/demo/agent-held.session-key.json   the agent-held agent's own session key pair (0600)
  *   <data>/demo/lit-networks.json   the devnet's network config, for other CLI commands
  *   <data>/demo.pid           the running demo's pid (one demo per data folder)
  *   <data>/logs/              temporal.log (dev server), demo.log (worker, devnet; JSON)
@@ -70,6 +71,8 @@ export interface DemoPaths {
   devnetState: string;
   demoDir: string;
   keysFile: string;
+  /** The agent-held agent's session key file. */
+  agentHeldKeyFile: string;
   networksFile: string;
   pidFile: string;
   logDir: string;
@@ -88,6 +91,7 @@ export function demoPaths(dataDir: string): DemoPaths {
     devnetState: path.join(root, 'devnet.json'),
     demoDir,
     keysFile: path.join(demoDir, 'keys.json'),
+    agentHeldKeyFile: path.join(demoDir, 'agent-held.session-key.json'),
     networksFile: path.join(demoDir, 'lit-networks.json'),
     pidFile: path.join(root, 'demo.pid'),
     logDir,

@@ -14,7 +14,7 @@ import type { SessionStatus } from '../shared/types';
 
 /** The outcome of one use of one generation's sigs. */
 export interface SigsUse {
-  op: 'pkpSign';
+  op: 'pkpSign' | 'decrypt';
   generation: number;
   ok: boolean;
   ms: number;

@@ -4,8 +4,9 @@
  * Starts, in order: a Temporal dev server (child process, SQLite history under the data folder,
  * the keeper's search attributes, the Web UI unless headless), the local Lit devnet (restored from
  * its state file), an in-process worker, and the demo agents (idempotent: a second run finds them
- * running and resumes them); then shows their status until SIGINT/SIGTERM. Stopping undoes every
- * step in reverse: status polling, worker drain, Temporal connections, devnet, dev server (SIGTERM,
+ * running and resumes them; one of them, `demo-agent-held`, keeps its session key in the data
+ * folder and makes its own sigs from the keeper's capability); then shows their status until
+ * SIGINT/SIGTERM. Stopping undoes every step in reverse: status polling, worker drain, Temporal connections, devnet, dev server (SIGTERM,
  * waited for), data folder lock. A second signal while stopping kills the dev server and exits.
  */
 import fs from 'node:fs';
@@ -20,9 +21,17 @@ import { DEFAULT_TASK_QUEUE } from '../shared/names';
 import type { NetworkConfig } from '../shared/network-config';
 import { type DevServer, startDevServer } from '../temporal/dev-server';
 import { createSessionWorker } from '../worker';
+import { AgentHeldUser } from './agent-held-use';
 import { lockDataDir, resetDataDir } from './data-dir';
-import { demoAgents, ensureDemoPkps, surplusAgentIds } from './demo-agents';
-import { loadDemoKeys, saveDemoKeys, signerEnvironmentOf, withAgentKeys } from './demo-keys';
+import { AGENT_HELD_ID, agentHeldAgent, demoAgents, ensureDemoPkps, surplusAgentIds } from './demo-agents';
+import {
+  ensureSessionKeyFile,
+  loadDemoKeys,
+  saveDemoKeys,
+  signerEnvironmentOf,
+  withAgentHeldWallet,
+  withAgentKeys,
+} from './demo-keys';
 import {
   DEMO_BLOCK_TIME_MS,
   DEMO_DEVNET_NODES,
@@ -158,11 +167,10 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
       io.env.SESSION_KEEPER_LOG_LEVEL ?? 'info',
       pino.destination({ dest: paths.demoLog, sync: true, mkdir: true }),
     );
-    if (opts.output === 'table') {
-      // Libraries' console chatter (the Lit SDK's among them) would tear the table apart: log it.
-      const restore = routeConsoleTo((text) => logger.info({ component: 'console' }, text));
-      cleanups.push({ what: 'console', run: async () => restore() });
-    }
+    // Libraries' console chatter would tear the table apart, and break the one-JSON-record-a-line
+    // output (the Lit SDK's decrypt console.logs unconditionally): log it, in both modes.
+    const restore = routeConsoleTo((text) => logger.info({ component: 'console' }, text));
+    cleanups.push({ what: 'console', run: async () => restore() });
     try {
       Runtime.install({ logger: temporalLoggerFor(logger.child({ component: 'temporal' })) });
     } catch {
@@ -225,12 +233,20 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
     checkpoint();
 
     // 3. The agents' keys (and PKPs), kept under the data folder.
+    // The agent-held agent's wallet sits with them; its session key pair in its own key file.
     const generated = withAgentKeys(loadDemoKeys(paths.keysFile), opts.agents);
-    const withPkps = ensureDemoPkps(generated.keys, devnet, opts.agents);
-    if (generated.added.length || withPkps.minted.length || !fs.existsSync(paths.keysFile)) {
+    const withHeld = withAgentHeldWallet(generated.keys);
+    const withPkps = ensureDemoPkps(withHeld.keys, devnet, opts.agents);
+    if (
+      generated.added.length ||
+      withHeld.added ||
+      withPkps.minted.length ||
+      !fs.existsSync(paths.keysFile)
+    ) {
       saveDemoKeys(paths.keysFile, withPkps.keys);
     }
     const keys = withPkps.keys;
+    const agentHeldKey = ensureSessionKeyFile(paths.agentHeldKeyFile).key;
 
     // 4. The worker, in this process; keys reach it only through its signer environment.
     const clientEnv = demoClientEnv(io.env);
@@ -281,7 +297,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
     checkpoint();
 
     // 5. The agents: started, or found running with the same spec (a restart resumes them).
-    const agents = demoAgents(keys, opts.agents, opts.ttlMs);
+    const heldAgent = agentHeldAgent(keys, agentHeldKey.publicKey, opts.ttlMs, opts.agents + 1);
+    const agents = [...demoAgents(keys, opts.agents, opts.ttlMs), ...(heldAgent ? [heldAgent] : [])];
     const results = await keeper.startAgents(
       agents.map((a) => a.spec),
       { replace: true },
@@ -306,24 +323,35 @@ export async function runDemo(opts: DemoOptions, io: DemoIO): Promise<number> {
     checkpoint();
 
     // 6. The live status, until asked to stop.
-    // The PKP agents' sigs are used as an agent would: pkpSign with every new generation.
+    // The PKP agents' sigs are used as an agent would: pkpSign with every new generation; the
+    // agent-held agent's capability too: a decrypt with its own per-node sigs.
     const pkpUser = new PkpSignUser(networks.custom[DEMO_NETWORK]);
     cleanups.push({ what: 'pkpSign client', run: () => pkpUser.close() });
     const pkpKeys = new Map(
       keys.agents.filter((a) => a.pkpPublicKey).map((a) => [a.agentId, a.pkpPublicKey as string]),
     );
+    // The agent-held agent decrypts with sigs it makes itself (its key, its own Lit client).
+    const heldUser = new AgentHeldUser({
+      network: networks.custom[DEMO_NETWORK],
+      agentId: AGENT_HELD_ID,
+      sessionKey: agentHeldKey,
+      address: keys.agentHeld?.address ?? '',
+      fetchStatus: (id) => keeper.querySessionStatus(id),
+    });
+    cleanups.push({ what: 'agent-held client', run: () => heldUser.close() });
     const watch: StatusWatch = watchStatuses({
       agents: agents.map((a) => ({ agentId: a.agentId, mode: a.mode })),
       fetchStatus: async (id) => {
         const status = await keeper.querySessionStatus(id);
         const pkpPublicKey = pkpKeys.get(id);
         if (pkpPublicKey && status.state === 'fresh') await pkpUser.useOnce(status, pkpPublicKey);
+        if (id === AGENT_HELD_ID && status.state === 'fresh') await heldUser.useOnce(status);
         return status;
       },
       intervalMs: opts.pollIntervalMs,
       onStatuses: (list, now) =>
         view.statuses(
-          list.map((s) => ({ ...s, lastUse: pkpUser.lastUse(s.agentId) })),
+          list.map((s) => ({ ...s, lastUse: pkpUser.lastUse(s.agentId) ?? heldUser.lastUse(s.agentId) })),
           now,
         ),
     });

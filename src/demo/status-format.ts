@@ -8,10 +8,13 @@ import type { AgentMode, LastError, SessionState, SessionStatus } from '../share
 import { cell, expiresIn, relativeTime, renderTable } from '../terminal/table-cells';
 import type { SigsUse } from './pkp-sign-use';
 
+/** How the demo shows an agent's mode: the spec's, or `agent-held` (issue 20: the agent signs). */
+export type DemoMode = AgentMode | 'agent-held';
+
 /** One agent as the demo shows it: its status, or why it could not be read. */
 export interface DemoStatus {
   agentId: string;
-  mode: AgentMode;
+  mode: DemoMode;
   state: SessionState | 'unknown';
   generation: number | null;
   issuedAt: string | null;
@@ -21,11 +24,14 @@ export interface DemoStatus {
   lastError?: Pick<LastError, 'type' | 'message' | 'attempts'>;
   /** The status query failed (e.g. the worker is busy starting); the message says why. */
   unavailable?: string;
-  /** The last time the demo used this agent's sigs (PKP agents: pkpSign per generation). */
+  /**
+   * The last time the demo used this agent's sigs (PKP agents: pkpSign per generation; the
+   * agent-held agent: a decrypt with the sigs it made itself).
+   */
   lastUse?: SigsUse;
 }
 
-export function demoStatusOf(mode: AgentMode, s: SessionStatus): DemoStatus {
+export function demoStatusOf(mode: DemoMode, s: SessionStatus): DemoStatus {
   return {
     agentId: s.agentId,
     mode,
@@ -43,7 +49,7 @@ export function demoStatusOf(mode: AgentMode, s: SessionStatus): DemoStatus {
   };
 }
 
-export function unavailableStatus(agentId: string, mode: AgentMode, reason: string): DemoStatus {
+export function unavailableStatus(agentId: string, mode: DemoMode, reason: string): DemoStatus {
   return {
     agentId,
     mode,
@@ -68,7 +74,7 @@ export const STATUS_TABLE_HEAD = [
   'last error',
 ];
 
-/** Pure: the "last use" cell, e.g. `pkpSign ok (gen 3, 41 ms)`. */
+/** Pure: the "last use" cell, e.g. `pkpSign ok (gen 3, 41 ms)` or `decrypt ok (gen 2, 90 ms)`. */
 export function lastUseCell(use: SigsUse | undefined): string {
   if (!use) return '-';
   return `${use.op} ${use.ok ? 'ok' : `FAILED ${cell(use.detail, 30)}`} (gen ${use.generation}, ${use.ms} ms)`;

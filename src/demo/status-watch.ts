@@ -2,11 +2,11 @@
  * Reads every demo agent's status (the workflow's `currentSessionSigs` query) at a fixed interval
  * and hands the list to the view; a failed query becomes an `unknown` row saying why.
  */
-import type { AgentMode, SessionStatus } from '../shared/types';
-import { type DemoStatus, demoStatusOf, unavailableStatus } from './status-format';
+import type { SessionStatus } from '../shared/types';
+import { type DemoMode, type DemoStatus, demoStatusOf, unavailableStatus } from './status-format';
 
 export interface StatusWatchOptions {
-  agents: { agentId: string; mode: AgentMode }[];
+  agents: { agentId: string; mode: DemoMode }[];
   fetchStatus: (agentId: string) => Promise<SessionStatus>;
   intervalMs: number;
   onStatuses: (list: DemoStatus[], nowMs: number) => void;

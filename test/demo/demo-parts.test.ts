@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { lockDataDir, resetDataDir } from '../../src/demo/data-dir';
-import { demoAgents, ensureDemoPkps, surplusAgentIds } from '../../src/demo/demo-agents';
+import { agentHeldAgent, demoAgents, ensureDemoPkps, surplusAgentIds } from '../../src/demo/demo-agents';
 import {
   demoAgentLayout,
+  ensureSessionKeyFile,
   loadDemoKeys,
   saveDemoKeys,
   signerEnvironmentOf,
+  withAgentHeldWallet,
   withAgentKeys,
 } from '../../src/demo/demo-keys';
 import { defaultDemoDataDir, demoPaths } from '../../src/demo/options';
@@ -117,6 +119,39 @@ describe('demo agents and keys', () => {
       for (const k of withPkp.agents) assert.ok(!JSON.stringify(spec).includes(k.privateKey.slice(2)));
     }
     assert.equal(agents[1].spec.pkpPublicKey, `0x04${'ab'.repeat(64)}`);
+  });
+
+  test('the agent-held agent: its wallet and session key are made once, its spec names only the public key', () => {
+    const { keys } = withAgentKeys({ version: 1, agents: [] }, 2, wallet);
+    assert.equal(agentHeldAgent(keys, 'ab'.repeat(32), 60_000, 3), undefined, 'no wallet yet: no agent');
+    const first = withAgentHeldWallet(keys, wallet);
+    assert.equal(first.added, true);
+    assert.deepEqual(withAgentHeldWallet(first.keys, wallet), { keys: first.keys, added: false });
+    const file = join(tmp, 'held', 'keys.json');
+    saveDemoKeys(file, first.keys);
+    assert.deepEqual(loadDemoKeys(file), first.keys, 'the wallet is saved with the other keys');
+    assert.equal(signerEnvironmentOf(first.keys).DEMO_AGENT_HELD_KEY, first.keys.agentHeld?.privateKey);
+
+    const keyFile = join(tmp, 'held', 'agent-held.session-key.json');
+    const made = ensureSessionKeyFile(keyFile);
+    assert.equal(made.created, true);
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    assert.deepEqual(
+      ensureSessionKeyFile(keyFile),
+      { key: made.key, created: false },
+      'read back, not made again',
+    );
+
+    const agent = agentHeldAgent(first.keys, made.key.publicKey, 60_000, 3)!;
+    assert.equal(agent.agentId, 'demo-agent-held');
+    assert.equal(agent.mode, 'agent-held');
+    const spec = parseAgentSpec(agent.spec, { knownNetworks: ['devnet'] });
+    assert.equal(spec.mode, 'eoa');
+    assert.equal(spec.signer, 'env:DEMO_AGENT_HELD_KEY');
+    assert.equal(spec.sessionPublicKey, made.key.publicKey);
+    const text = JSON.stringify(spec);
+    assert.ok(!text.includes(made.key.secretKey.slice(0, 64)), 'no session secret in the spec');
+    assert.ok(!text.includes(first.keys.agentHeld!.privateKey.slice(2)), 'no wallet key in the spec');
   });
 });
 
@@ -234,6 +269,22 @@ describe('demo status view', () => {
       now,
     );
     assert.equal(degraded[7], 'NotEnoughNodes: two down');
+  });
+
+  test('the agent-held agent shows as such, with its own-sigs decrypt as last use', () => {
+    const held: DemoStatus = {
+      ...status,
+      agentId: 'demo-agent-held',
+      mode: 'agent-held',
+      nodes: 0,
+      lastUse: { op: 'decrypt', generation: 2, ok: true, ms: 90, detail: 'own sigs for 3 nodes' },
+    };
+    const row = statusRow(held, now);
+    assert.deepEqual(
+      [row[0], row[1], row[6]],
+      ['demo-agent-held', 'AGENT-HELD', 'decrypt ok (gen 2, 90 ms)'],
+    );
+    assert.equal(statusRecord(held).mode, 'agent-held');
   });
 
   test('lines: one per change of state, generation or error; never sigs', () => {

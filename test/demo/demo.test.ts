@@ -1,12 +1,14 @@
 /**
  * The demo for real, started as the README writes it (run 1 `npm start -- …`, run 2
- * `npx session-keeper demo …`), headless and in line mode (its stdout is a pipe): Temporal dev server, devnet, worker and four agents. Every wait reads the demo's own
+ * `npx session-keeper demo …`), headless and in line mode (its stdout is a pipe): Temporal dev server, devnet, worker, four agents and the agent-held one. Every wait reads the demo's own
  * output lines (bounded by a deadline); nothing sleeps to synchronise.
  *
  * Run 1: every agent becomes fresh, one agent's generation advances (TTL 1m: the refresh comes
- * about 40 s after the first mint), SIGINT stops it with exit code 0 and no process left behind.
+ * about 40 s after the first mint), the agent-held agent decrypts with per-node sigs it made itself
+ * from its capability, SIGINT stops it with exit code 0 and no process left behind.
  * Run 2 on the same data folder: the same agents are found running (not restarted) and their
- * generations go on from run 1; SIGINT stops it cleanly again.
+ * generations go on from run 1, the agent-held agent keeps its session key file and decrypts
+ * again; SIGINT stops it cleanly again.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -184,6 +186,14 @@ function allFresh(run: DemoRun): Map<string, DemoEvent> | undefined {
   return fresh ? new Map(run.latest) : undefined;
 }
 
+/** The agent-held agent's latest successful decrypt, if it has made one. */
+function heldDecrypted(run: DemoRun): () => DemoEvent['lastUse'] | undefined {
+  return () => {
+    const use = run.latest.get('demo-agent-held')?.lastUse;
+    return use?.op === 'decrypt' && use.ok === true ? use : undefined;
+  };
+}
+
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'session-keeper-demo-'));
 });
@@ -226,12 +236,14 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
       ['demo-pkp-2', 'pkp', 'started'],
       ['demo-eoa-3', 'eoa', 'started'],
       ['demo-pkp-4', 'pkp', 'started'],
+      ['demo-agent-held', 'agent-held', 'started'],
     ],
   );
   const devnet1 = run1.events.find((e) => e.event === 'devnet')!;
   assert.equal(devnet1.restored, false);
   for (const s of fresh1.values()) {
-    assert.equal(s.nodes, 3, 'sigs for every node');
+    // The agent-held agent gets no sigs from the keeper (only a capability): it makes its own.
+    assert.equal(s.nodes, s.mode === 'agent-held' ? 0 : 3, `${s.agentId}: sigs for every node`);
     assert.ok(!('sessionSigs' in s), 'status lines carry no sigs');
   }
   const advanced = await run1.until(
@@ -268,7 +280,24 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
     assert.match(u.detail, /^0x[0-9a-fA-F]{40}$/, 'the recovered PKP address');
   }
   assert.ok(!run1.events.some((e) => e.mode === 'eoa' && e.lastUse), 'EOA agents are not used for pkpSign');
+  // The agent-held agent: a decrypt with the per-node sigs it made itself (AgentSessionSigner).
+  const heldUse1 = await run1.until(
+    'the agent-held agent decrypting with its own sigs',
+    heldDecrypted(run1),
+    60_000,
+  );
+  assert.match(heldUse1.detail, /^own sigs for 3 nodes /);
+  assert.ok(
+    !run1.events.some((e) => e.agentId === 'demo-agent-held' && e.lastUse && !e.lastUse.ok),
+    'no failed use of the agent-held sigs',
+  );
   await interruptAndCheck(run1, temporal1.pid);
+  const sessionKeyFile = join(dataDir, 'demo', 'agent-held.session-key.json');
+  assert.equal(fs.statSync(sessionKeyFile).mode & 0o777, 0o600, 'the session key file is owner-only');
+  const sessionKey1 = JSON.parse(fs.readFileSync(sessionKeyFile, 'utf8')) as {
+    publicKey: string;
+    secretKey: string;
+  };
   const generations1 = new Map([...run1.latest].map(([id, s]) => [id, s.generation as number]));
 
   // Keys stay out of Temporal (specs carry env: references) and are kept owner-only.
@@ -285,6 +314,8 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
   for (const k of keys) {
     assert.ok(!history.toLowerCase().includes(k.privateKey.slice(2).toLowerCase()), 'a key reached Temporal');
   }
+  assert.ok(history.includes(sessionKey1.publicKey), 'the history holds the session public key');
+  assert.ok(!history.includes(sessionKey1.secretKey.slice(0, 64)), 'the session secret key reached Temporal');
 
   // Run 2: the same data folder resumes the same agents.
   const run2 = startDemo('npx session-keeper demo', args);
@@ -293,7 +324,7 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
   await run2.until('the ready line', () => run2.events.find((e) => e.event === 'ready'), 120_000);
   assert.deepEqual(
     run2.events.filter((e) => e.event === 'agent').map((e) => e.outcome),
-    ['already-running', 'already-running', 'already-running', 'already-running'],
+    ['already-running', 'already-running', 'already-running', 'already-running', 'already-running'],
   );
   assert.equal(run2.events.find((e) => e.event === 'devnet')?.restored, true);
   await run2.until('every agent fresh again', () => allFresh(run2), 90_000);
@@ -305,5 +336,8 @@ test('the demo runs, refreshes, stops cleanly on SIGINT and resumes the same age
     );
   }
   assert.ok(run2.first.get(advanced.agentId)!.generation > 1, 'generations go on, not from 1');
+  // The same session key (the file kept, not made again), and its sigs still serve.
+  assert.deepEqual(JSON.parse(fs.readFileSync(sessionKeyFile, 'utf8')), sessionKey1);
+  await run2.until('the agent-held agent decrypting again', heldDecrypted(run2), 60_000);
   await interruptAndCheck(run2, temporal2.pid);
 });
