@@ -15,7 +15,11 @@ export async function identitiesPollingBoth(
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
   ];
-  const [workflow, activity] = await Promise.all(
+  // allSettled, not all: when one call fails, the other may be waiting out a retry backoff in the
+  // client's retry interceptor, and a caller that closes the connection on our rejection would
+  // have that timer fire on a shut-down channel ("Channel has been shut down", thrown from a
+  // timer: the process dies). Both calls settle before we answer.
+  const [workflow, activity] = await Promise.allSettled(
     kinds.map(async (taskQueueType) => {
       const res = await workflowService.describeTaskQueue({
         namespace,
@@ -25,5 +29,7 @@ export async function identitiesPollingBoth(
       return new Set((res.pollers ?? []).map((p) => p.identity ?? ''));
     }),
   );
-  return new Set([...workflow].filter((id) => activity.has(id)));
+  if (workflow.status === 'rejected') throw workflow.reason;
+  if (activity.status === 'rejected') throw activity.reason;
+  return new Set([...workflow.value].filter((id) => activity.value.has(id)));
 }
