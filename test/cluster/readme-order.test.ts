@@ -142,8 +142,10 @@ async function runDemoUntilFresh(): Promise<string[]> {
 /** What the demo keeps private stays private: `.data/` 0700, the agents' keys 0600. */
 function assertDemoDataPrivate(): void {
   assert.equal((fs.statSync(DEMO_DATA).mode & 0o777).toString(8), '700', '.data/');
-  const keys = path.join(DEMO_DATA, 'demo', 'keys.json');
-  assert.equal((fs.statSync(keys).mode & 0o777).toString(8), '600', keys);
+  for (const file of ['keys.json', 'agent-held.session-key.json']) {
+    const keys = path.join(DEMO_DATA, 'demo', file);
+    assert.equal((fs.statSync(keys).mode & 0o777).toString(8), '600', keys);
+  }
 }
 
 /** `npm run cluster -- --workers 3` as the README writes it, until its `Use it:` line; then Ctrl-C. */
@@ -205,7 +207,8 @@ test('the README order: npm start, Ctrl-C, then npm run cluster -- --workers 3 r
   // The mode the demo gives `.data/` in a fresh checkout (an older layout may have left it looser).
   if (demoDataExisted) fs.chmodSync(DEMO_DATA, 0o700);
   const outcomes = await runDemoUntilFresh();
-  assert.equal(outcomes.length, 2, JSON.stringify(outcomes));
+  // `--agents 2` delivered-mode agents, and the demo's agent-held one besides.
+  assert.equal(outcomes.length, 3, JSON.stringify(outcomes));
   assertDemoDataPrivate();
 
   await runClusterUntilReady();
@@ -215,6 +218,6 @@ test('the README order: npm start, Ctrl-C, then npm run cluster -- --workers 3 r
 test('npm start again after the cluster: the demo resumes its agents, .data/ still owner-only', {
   timeout: 600_000,
 }, async () => {
-  assert.deepEqual(await runDemoUntilFresh(), ['already-running', 'already-running']);
+  assert.deepEqual(await runDemoUntilFresh(), ['already-running', 'already-running', 'already-running']);
   assertDemoDataPrivate();
 });
