@@ -40,7 +40,11 @@ const FLEET = EOA_AGENTS + PKP_AGENTS;
 const WORKERS = 3;
 /** Long enough that no refresh falls due by itself during the suite: every new generation is a rotation's. */
 const TIMING = { sessionTtlMs: 20 * 60_000, renewBeforeMs: 5 * 60_000, jitter: 0.1 };
-const ROTATION_TIMEOUT_MS = 240_000;
+/**
+ * A hang detector, not a target (the figures go to RESULTS.md): on this 2-core machine a rotation
+ * after the Temporal server's restart has taken from 104 s to 234 s.
+ */
+const ROTATION_TIMEOUT_MS = 420_000;
 /** How long the Temporal server and PostgreSQL stay down in their scenarios (the fault itself). */
 const OUTAGE_MS = 15_000;
 const SUITE_DEADLINE_MS = 30 * 60_000;
