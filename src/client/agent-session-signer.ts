@@ -30,6 +30,7 @@
  *   await litNodeClient.decrypt({ ...params, sessionSigs: await signer.getSessionSigs() });
  */
 import crypto from 'node:crypto';
+import { ed25519PrivateKeyFromSeed } from '../shared/ed25519-der';
 import type { ResourceAbility, SessionCapability, SessionSigsMap, SessionStatus } from '../shared/types';
 import { SessionSigsUnavailableError } from './errors';
 import {
@@ -179,8 +180,6 @@ export function sigsStillServe(
   );
 }
 
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
 interface HeldCapability extends VerifiedCapability {
   generation: number;
   sdkRequests: SdkResourceRequest[];
@@ -219,11 +218,7 @@ export class AgentSessionSigner {
       throw new RangeError('sessionKey.publicKey is not the public half of sessionKey.secretKey');
     }
     this.sessionPublicKey = pair.publicKey;
-    this.signingKey = crypto.createPrivateKey({
-      key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
-      format: 'der',
-      type: 'pkcs8',
-    });
+    this.signingKey = ed25519PrivateKeyFromSeed(seed);
     seed.fill(0);
     this.client = opts.litNodeClient;
     this.fetchStatus = opts.fetchStatus as (agentId: string) => Promise<CapabilityStatus>;

@@ -11,6 +11,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { ed25519PrivateKeyFromSeed, ed25519PublicKeyBytes } from '../shared/ed25519-der';
 import { keyFileProblem, MAX_KEY_FILE_BYTES } from '../shared/key-file-policy';
 
 export interface SessionKeyPair {
@@ -21,7 +22,6 @@ export interface SessionKeyPair {
 }
 
 const FILE_TYPE = 'lit-session-key';
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export class SessionKeyFileError extends Error {
   override name = 'SessionKeyFileError';
@@ -30,12 +30,7 @@ export class SessionKeyFileError extends Error {
 /** Pure: a new key pair from a 32-byte seed (node:crypto's ed25519, the SDK's key shape). */
 export function sessionKeyPairFromSeed(seed: Uint8Array): SessionKeyPair {
   if (seed.length !== 32) throw new SessionKeyFileError('an ed25519 seed is 32 bytes');
-  const key = crypto.createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const publicKey = crypto.createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12);
+  const publicKey = ed25519PublicKeyBytes(ed25519PrivateKeyFromSeed(seed));
   return {
     publicKey: publicKey.toString('hex'),
     secretKey: Buffer.concat([Buffer.from(seed), publicKey]).toString('hex'),

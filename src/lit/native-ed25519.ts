@@ -16,11 +16,8 @@
  */
 import crypto from 'node:crypto';
 import { nacl } from '@lit-protocol/nacl';
+import { ed25519PrivateKeyFromSeed, ed25519PublicKeyBytes } from '../shared/ed25519-der';
 
-/** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-/** Length of the SPKI DER header of an Ed25519 public key; the 32-byte key follows. */
-const SPKI_ED25519_HEADER = 12;
 /** tweetnacl's secret key: the 32-byte seed, then the 32-byte public key. */
 const SECRET_KEY_BYTES = 64;
 
@@ -29,19 +26,6 @@ export type Ed25519Backend = 'native' | 'sdk';
 export interface Ed25519Impl {
   detached(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
   keyPairFromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
-}
-
-function privateKeyFromSeed(seed: Uint8Array): crypto.KeyObject {
-  return crypto.createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-}
-
-function publicKeyBytes(key: crypto.KeyObject): Uint8Array {
-  const spki = crypto.createPublicKey(key).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(spki.subarray(SPKI_ED25519_HEADER));
 }
 
 /** The SDK's own implementation, as loaded (before any swap). */
@@ -63,8 +47,8 @@ let lastKey: { secretKey: Buffer; key: crypto.KeyObject | undefined } | undefine
 function signingKey(secretKey: Uint8Array): crypto.KeyObject | undefined {
   const bytes = Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength);
   if (lastKey?.secretKey.equals(bytes)) return lastKey.key;
-  const candidate = privateKeyFromSeed(secretKey.subarray(0, 32));
-  const key = Buffer.from(publicKeyBytes(candidate)).equals(bytes.subarray(32)) ? candidate : undefined;
+  const candidate = ed25519PrivateKeyFromSeed(secretKey.subarray(0, 32));
+  const key = ed25519PublicKeyBytes(candidate).equals(bytes.subarray(32)) ? candidate : undefined;
   if (!lastKey) queueMicrotask(() => (lastKey = undefined));
   lastKey = { secretKey: Buffer.from(bytes), key };
   return key;
@@ -77,7 +61,7 @@ export const nativeEd25519: Ed25519Impl = {
     return key ? new Uint8Array(crypto.sign(null, message, key)) : sdkDetached(message, secretKey);
   },
   keyPairFromSeed(seed) {
-    const publicKey = publicKeyBytes(privateKeyFromSeed(seed));
+    const publicKey = new Uint8Array(ed25519PublicKeyBytes(ed25519PrivateKeyFromSeed(seed)));
     const secretKey = new Uint8Array(SECRET_KEY_BYTES);
     secretKey.set(seed, 0);
     secretKey.set(publicKey, 32);
